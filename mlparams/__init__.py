@@ -1,0 +1,25 @@
+"""mlparams: machine-learned nonbonded parameters for OpenMM and LAMMPS.
+
+Units inside the package are OpenMM's: nm, kJ/mol, e, ps, K (see :mod:`mlparams.units`).
+"""
+
+import logging
+
+__version__ = "0.1.0"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+
+def predict(element, charge, model="buckingham"):
+    """Buckingham exp-6 constants of one atom from its element and partial charge (e).
+
+    Returns a :class:`mlparams.forms.buckingham.BuckinghamConstants` with A in kJ/mol, B in nm and C in
+    kJ/mol·nm⁶ for E(r) = A·exp(−r/B) − C/r⁶. ``model`` is ``"buckingham"`` (the physically signed
+    refit, C ≥ 0) or ``"buckingham-lal2023"`` (the authors' constants, C ≤ 0).
+    """
+    from mlparams.models.buckingham_rf import load_model
+
+    return load_model(model).predict(element, charge)
+
+
+__all__ = ["predict", "__version__"]

@@ -1,0 +1,5 @@
+import sys
+
+from mlparams.cli import main
+
+sys.exit(main())

@@ -1,0 +1,265 @@
+"""The ``mlparams`` command line.
+
+Every command that fails on bad input prints one line, ``mlparams: error: <what> ; <how to fix>``, to
+stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from mlparams.errors import MlparamsError
+
+DEMO_SMILES = "CCO"
+
+
+def _progress(total: int, desc: str, quiet: bool):
+    if quiet:
+        return None, None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="scan", file=sys.stderr, leave=False)
+    return bar, (lambda done: bar.update(done - bar.n))
+
+
+def cmd_demo(args) -> int:
+    """Predict Buckingham constants for the atoms of ethanol (AM1-BCC charges) with both models."""
+    from mlparams.charges import am1bcc
+    from mlparams.models.buckingham_rf import MODELS, load_model
+
+    mol = am1bcc(args.smiles)
+    print(f"molecule {mol.smiles}: {len(mol.elements)} atoms, charges {mol.charge_model}, net {sum(mol.charges):+.6f} e")
+    print("E(r) = A*exp(-r/B) - C/r^6   [A kJ/mol, B nm, C kJ/mol*nm^6]")
+    for name in MODELS:
+        model = load_model(name)
+        consts = model.predict_many(mol.elements, mol.charges)
+        print(f"\nmodel {name} (test R2 A/B/C = "
+              + "/".join(f"{v:.3f}" for v in model.metrics.get("test_r2", {}).values()) + ")")
+        print(f"{'atom':>4} {'el':>2} {'charge/e':>9} {'A/kJ mol-1':>12} {'B/nm':>10} {'C/kJ mol-1 nm6':>15}")
+        for i, c in enumerate(consts):
+            print(f"{i:>4} {c.element:>2} {c.charge:>9.4f} {c.A_kJ_per_mol:>12.5g} {c.B_nm:>10.5f} {c.C_kJ_per_mol_nm6:>15.4e}")
+        _print_pair_energies(consts)
+    return 0
+
+
+DEMO_DISTANCES_NM = (0.15, 0.20, 0.25, 0.30, 0.35)
+
+
+def _print_pair_energies(consts) -> None:
+    """Exp-6 energy (kJ/mol, no Coulomb) of the first atom pair of each element pair, geometric mixing."""
+    from mlparams.forms.buckingham import energy, mix_constants
+
+    first = {}
+    for i, c in enumerate(consts):
+        first.setdefault(c.element, i)
+    order = sorted(first, key=first.get)
+    print("exp-6 pair energy / kJ mol-1 (geometric mixing) at r = "
+          + ", ".join(f"{r:.2f}" for r in DEMO_DISTANCES_NM) + " nm")
+    for a_i, a in enumerate(order):
+        for b in order[a_i:]:
+            pair = mix_constants(consts[first[a]], consts[first[b]])
+            values = energy(DEMO_DISTANCES_NM, pair.A_kJ_per_mol, pair.B_nm, pair.C_kJ_per_mol_nm6)
+            print(f"  {a:>2}{first[a]}-{b}{first[b]:<3}" + " ".join(f"{v:>11.4g}" for v in values))
+
+
+def cmd_predict(args) -> int:
+    from mlparams.models.buckingham_rf import load_model
+
+    model = load_model(args.model)
+    c = model.predict(args.element, args.charge)
+    record = c.as_dict()
+    record["in_training_set"] = model.in_training_set(c.element)
+    record["form"] = "A*exp(-r/B) - C/r^6"
+    if args.json:
+        print(json.dumps(record))
+    else:
+        for k, v in record.items():
+            print(f"{k}: {v}")
+    return 0
+
+
+def cmd_fit(args) -> int:
+    from mlparams.elements import features
+    from mlparams.models.buckingham_labels import fit_configurations
+    from mlparams.models.buckingham_paper import reproduction_of_published_fits
+    from mlparams.models.seed_scans import read_scan_table
+    from mlparams.plotting import clustering_figure
+
+    out = Path(args.out)
+    n_total = read_scan_table(args.scans)["source_file"].nunique()
+    bar, progress = _progress(n_total, f"fitting {args.target} scans", args.quiet)
+    table, report = fit_configurations(args.target, scans_path=args.scans, progress=progress)
+    if bar:
+        bar.close()
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path = out / f"buckingham_fits_{args.target}.csv"
+    tmp = csv_path.with_suffix(".csv.tmp")
+    table.to_csv(tmp, index=False)
+    tmp.replace(csv_path)
+    summary = {
+        "target": args.target,
+        "cleaning": report.lines(),
+        "configurations": int(len(table)),
+        "r2_ge_0.90_before_clustering": int((table["r2"] >= 0.9).sum()),
+        "r2_ge_0.90_after_clustering": int((table["r2_clustered"] >= 0.9).sum()),
+        "median_r2_before": float(table["r2"].median()),
+        "median_r2_after": float(table["r2_clustered"].median()),
+    }
+    if args.target == "lal2023":
+        summary["reproduction_of_published_fits"] = reproduction_of_published_fits(table)
+    z = [features(s).atomic_number for s in table["symbol"]]
+    png = clustering_figure(
+        table, z, f"Buckingham constants per (element, charge), target '{args.target}'",
+        out / f"buckingham_clustering_{args.target}.png",
+    )
+    summary_path = out / f"buckingham_fits_{args.target}.json"
+    tmp = summary_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(summary, indent=2) + "\n")
+    tmp.replace(summary_path)
+    print("\n".join(report.lines()))
+    print(f"{summary['configurations']} configurations; R2 >= 0.90: {summary['r2_ge_0.90_before_clustering']} before, "
+          f"{summary['r2_ge_0.90_after_clustering']} after clustering")
+    if "reproduction_of_published_fits" in summary:
+        print("reproduction of the published fits:", json.dumps(summary["reproduction_of_published_fits"]))
+    print(f"wrote {csv_path}, {summary_path}, {png}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from mlparams.models.buckingham_rf import MODELS, model_dir, save_model, train
+
+    out = Path(args.out) if args.out else model_dir()
+    names = list(MODELS) if args.model == "all" else [args.model]
+    for name in names:
+        if not args.quiet:
+            print(f"training {name} ...", file=sys.stderr)
+        model, metrics = train(name, n_jobs=args.jobs)
+        paths = save_model(model, out)
+        if args.plots:
+            from mlparams.models.buckingham_rf import TARGET_NAMES, test_split
+            from mlparams.plotting import parity_figure
+
+            X_test, y_test = test_split(name)
+            y_pred = np.array([[c.A_kJ_per_mol, c.B_nm, c.C_kJ_per_mol_nm6] for c in model.predict_rows(X_test)])
+            png = parity_figure(y_test, y_pred, TARGET_NAMES, f"{name}: held-out test set ({len(y_test)} configurations)",
+                                Path(args.plots) / f"{name}_test_parity.png")
+            print(f"  wrote {png}")
+        r2 = metrics["test_r2"]
+        print(f"{name}: test R2 A={r2['A_kJ_per_mol']:.4f} B={r2['B_nm']:.4f} C={r2['C_kJ_per_mol_nm6']:.4f} "
+              f"(mean {metrics['test_r2_mean']:.4f}; paper {metrics['paper_test_r2']:.2f}); "
+              f"{metrics['n_train']} train / {metrics['n_test']} test; {metrics['seconds_total']:.1f} s")
+        print(f"  wrote {paths[0]} and {paths[1]}")
+    return 0
+
+
+def cmd_table4(args) -> int:
+    from mlparams.models.buckingham_paper import table4
+    from mlparams.models.buckingham_rf import MODELS, load_model
+
+    table = table4([load_model(n) for n in MODELS])
+    text = table.to_markdown(index=False, floatfmt=".5g")
+    if args.out:
+        path = Path(args.out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(text + "\n")
+        tmp.replace(path)
+        print(f"wrote {path}")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_benchmark(args) -> int:
+    from mlparams.models.buckingham_benchmark import run_benchmark, write_result
+
+    results = run_benchmark(n_batch=args.batch, n_single=args.single, jobs=args.jobs)
+    path = write_result(results, Path(args.out))
+    print(json.dumps(results, indent=2))
+    print(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from mlparams.models.buckingham_rf import MODELS
+
+    parser = argparse.ArgumentParser(prog="mlparams", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="the main job on embedded defaults: Buckingham constants for ethanol's atoms")
+    demo.add_argument("--smiles", default=DEMO_SMILES, help="molecule (default: ethanol, CCO)")
+    demo.set_defaults(func=cmd_demo)
+
+    buck = sub.add_parser("buckingham", help="the Buckingham exp-6 model of Lal et al. (2023)")
+    bsub = buck.add_subparsers(dest="buckingham_command", required=True)
+
+    fit = bsub.add_parser("fit", help="fit exp-6 constants to every seed QM scan, with the clustering refit")
+    fit.add_argument("--target", choices=("physical", "lal2023"), default="physical",
+                     help="physical: cleaned, Coulomb removed, C>=0 (default); lal2023: the authors' choices")
+    fit.add_argument("--scans", default=None, help="scans CSV (default: the vendored seed data)")
+    fit.add_argument("--out", required=True, help="output folder")
+    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.set_defaults(func=cmd_fit)
+
+    tr = bsub.add_parser("train", help="retrain the shipped random-forest models from the vendored data")
+    tr.add_argument("--model", choices=(*MODELS, "all"), default="all")
+    tr.add_argument("--out", default=None, help="output folder (default: the package's shipped-model folder)")
+    tr.add_argument("--jobs", type=int, default=2, help="parallel jobs for the grid search (default 2)")
+    tr.add_argument("--plots", default=None, help="folder for test-set parity plots (PNG); none if omitted")
+    tr.add_argument("--quiet", action="store_true")
+    tr.set_defaults(func=cmd_train)
+
+    pr = bsub.add_parser("predict", help="constants for one element and partial charge")
+    pr.add_argument("--element", required=True, help="symbol or name, e.g. O or Oxygen")
+    pr.add_argument("--charge", required=True, type=_float_arg, help="partial charge in e")
+    pr.add_argument("--model", choices=tuple(MODELS), default="buckingham")
+    pr.add_argument("--json", action="store_true", help="print one JSON object")
+    pr.set_defaults(func=cmd_predict)
+
+    t4 = bsub.add_parser("table4", help="the paper's Table 4 atoms: reference constants and both models")
+    t4.add_argument("--out", default=None, help="markdown file to write (default: print)")
+    t4.set_defaults(func=cmd_table4)
+
+    bench = bsub.add_parser("benchmark", help="training time and prediction throughput, written to a JSON file")
+    bench.add_argument("--out", required=True, help="result file (JSON)")
+    bench.add_argument("--batch", type=int, default=100_000, help="atoms in the batched prediction")
+    bench.add_argument("--single", type=int, default=2_000, help="single predictions timed")
+    bench.add_argument("--jobs", type=int, default=2)
+    bench.set_defaults(func=cmd_benchmark)
+    return parser
+
+
+def _float_arg(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; give the charge in e, e.g. -0.711") from None
+
+
+def _version() -> str:
+    from mlparams import __version__
+
+    return f"mlparams {__version__}"
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except MlparamsError as exc:
+        print(f"mlparams: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mlparams: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

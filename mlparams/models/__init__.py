@@ -1,0 +1,1 @@
+"""Parameter models: each turns atoms (element, charge, environment) into nonbonded parameters."""

@@ -1,0 +1,1 @@
+"""OpenMM export of mlparams parameter sets (installed as ``mlparams.openmm_plugin``)."""

@@ -1,0 +1,1 @@
+"""Validation drivers of mlparams (installed as ``mlparams.validation``); results live in ``validation/results``."""
