@@ -33,7 +33,7 @@ def cmd_demo(args) -> int:
     from mlparams.models.buckingham_rf import MODELS, load_model
 
     mol = am1bcc(args.smiles)
-    print(f"molecule {mol.smiles}: {len(mol.elements)} atoms, charges {mol.charge_model}, net {sum(mol.charges):+.6f} e")
+    print(f"molecule {mol.smiles}: {len(mol.elements)} atoms, charges {mol.charge_model}, net {round(sum(mol.charges), 6) + 0.0:+.6f} e")
     print("E(r) = A*exp(-r/B) - C/r^6   [A kJ/mol, B nm, C kJ/mol*nm^6]")
     for name in MODELS:
         model = load_model(name)
@@ -259,6 +259,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("mlparams: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. head, which closed early
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -15,7 +15,50 @@ def test_energy_matches_closed_form_on_a_distance_scan():
     r = np.linspace(0.15, 1.2, 200)
     A, B, C = O
     expected = np.array([A * np.exp(-x / B) - C / x**6 for x in r])
-    np.testing.assert_allclose(bk.energy(r, A, B, C), expected, rtol=1e-14)
+    np.testing.assert_allclose(bk.energy_undamped(r, A, B, C), expected, rtol=1e-14)
+    d6 = bk.DAMPING_NM**6
+    guarded = np.array([A * np.exp(-x / B) - C / (x**6 + d6) for x in r])
+    np.testing.assert_allclose(bk.energy(r, A, B, C), guarded, rtol=1e-14)
+
+
+def test_guard_changes_dispersion_by_under_half_a_percent_at_contact():
+    for r in (0.25, 0.3, 0.4):
+        change = (bk.energy(r, 0.0, 1.0, 1.0) - bk.energy_undamped(r, 0.0, 1.0, 1.0)) / bk.energy_undamped(r, 0.0, 1.0, 1.0)
+        assert -0.005 < change < 0.0
+
+
+def test_guard_keeps_every_shipped_model_pair_repulsive_at_short_range():
+    """All element pairs the shipped models produce (charges -1..1 e) repel at 0.05 nm and stay finite at 0."""
+    from mlparams.models.buckingham_rf import MODELS, load_model
+
+    for name in MODELS:
+        model = load_model(name)
+        atoms = model.predict_many(
+            [e for e in model.training_elements for _ in range(3)], [q for _ in model.training_elements for q in (-1.0, 0.0, 1.0)]
+        )
+        A = np.array([a.A_kJ_per_mol for a in atoms])
+        B = np.array([a.B_nm for a in atoms])
+        C = np.array([a.C_kJ_per_mol_nm6 for a in atoms])
+        tA, tB, tC = bk.pair_table(A, B, C)
+        for r in (0.02, 0.05, 0.08):
+            assert np.all(bk.force(r, tA, tB, tC) > 0), (name, r)
+        assert np.all(np.isfinite(bk.energy(0.0, tA, tB, tC)))
+        assert np.all(bk.energy(0.05, tA, tB, tC) > bk.energy(0.3, tA, tB, tC))
+
+
+def test_openmm_per_particle_factors_reproduce_the_pair_table():
+    A = np.array([O[0], H[0]])
+    B = np.array([O[1], H[1]])
+    C = np.array([O[2], H[2]])
+    for rule in bk.MIXING_RULES:
+        pp, csign = bk.openmm_per_particle(A, B, C, rule)
+        tA, tB, tC = bk.pair_table(A, B, C, rule)
+        for i in range(2):
+            for j in range(2):
+                b = pp[i, 1] * pp[j, 1] if rule == "geometric" else 0.5 * (pp[i, 1] + pp[j, 1])
+                np.testing.assert_allclose(
+                    (pp[i, 0] * pp[j, 0], b, csign * pp[i, 2] * pp[j, 2]), (tA[i, j], tB[i, j], tC[i, j]), rtol=1e-14
+                )
 
 
 def test_force_is_minus_the_derivative_of_energy():

@@ -49,6 +49,10 @@ from mlparams.models.buckingham_labels import (
 )
 
 MODELS = {"buckingham": "physical", "buckingham-lal2023": "lal2023"}
+#: Sign of C of each model: +1 attractive dispersion; -1 the paper's repulsive r^-6 (its eq. 4 makes every
+#: mixed C negative whatever the inputs' signs, so the few positive C of the published clustered fits are
+#: read as negative).
+C_SIGN = {"buckingham": 1.0, "buckingham-lal2023": -1.0}
 #: The scale each model's forest averages on: "log" = (ln A, ln B, asinh(C/C_SCALE)); "raw" = the paper's.
 TARGET_SPACE = {"buckingham": "log", "buckingham-lal2023": "raw"}
 TARGET_NAMES = ("A_kJ_per_mol", "B_nm", "C_kJ_per_mol_nm6")
@@ -91,6 +95,13 @@ def from_learned_space(z, space: str = "log"):
     return np.column_stack([np.exp(z[:, 0]), np.exp(z[:, 1]), C_SCALE * np.sinh(z[:, 2])])
 
 
+def predictions(name: str, forest_output) -> np.ndarray:
+    """Forest output -> (A, B, C) rows in OpenMM units with the model's sign of C."""
+    y = from_learned_space(forest_output, TARGET_SPACE[name]).copy()
+    y[:, 2] = C_SIGN[name] * np.abs(y[:, 2])
+    return y
+
+
 def check_charge(charge) -> float:
     """A finite partial charge with |q| ≤ 8 e, as float."""
     try:
@@ -123,7 +134,7 @@ class BuckinghamModel:
         qs = [check_charge(q) for q in charges]
         if len(symbols) != len(qs):
             raise InvalidChargeError(f"{len(symbols)} elements but {len(qs)} charges; give one charge per atom")
-        y = from_learned_space(self.forest.predict(feature_matrix(symbols, qs)), TARGET_SPACE[self.name])
+        y = predictions(self.name, self.forest.predict(feature_matrix(symbols, qs)))
         return [
             BuckinghamConstants(float(a), float(b), float(c), element=s, charge=q, model=self.name)
             for (a, b, c), s, q in zip(y, symbols, qs)
@@ -170,7 +181,7 @@ def train(name: str = "buckingham", n_jobs: int = 2, progress=None) -> tuple[Buc
     search.fit(X_train, to_learned_space(y_train, space))
     forest = search.best_estimator_
     z_pred = forest.predict(X_test)
-    y_pred = from_learned_space(z_pred, space)
+    y_pred = predictions(name, z_pred)
     z_pred, z_test = to_learned_space(y_pred), to_learned_space(y_test)
     per_target = {t: float(r2_score(y_test[:, i], y_pred[:, i])) for i, t in enumerate(TARGET_NAMES)}
     per_target_learned = {t: float(r2_score(z_test[:, i], z_pred[:, i])) for i, t in enumerate(TARGET_NAMES)}
