@@ -1,0 +1,127 @@
+"""The parameter object: the single source of truth that every model produces and every exporter reads.
+
+A :class:`NonbondedParameters` holds, for one system:
+
+* atom types (one per symmetry class of each species) with element, mass (Da), charge (e) and the
+  per-type constants of the van der Waals form;
+* the type of every atom;
+* the functional form (``buckingham`` or ``lj``), its mixing rule and, for Buckingham, the guard's
+  damping length;
+* the 1-4 policy (GAFF2/Amber: Coulomb × 1/1.2, van der Waals × 1/2, 1-2 and 1-3 pairs excluded);
+* the charge model and the parameter model's name.
+
+Mixed per-type-pair constants come from :meth:`NonbondedParameters.pair_table`, the one place where the
+mixing rule is applied. Units are OpenMM's (nm, kJ/mol, e, Da).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mlparams.errors import DataFormatError
+from mlparams.forms import buckingham as buckingham_form
+from mlparams.forms import lj as lj_form
+
+#: Amber/GAFF2 1-4 scaling: electrostatics divided by SCEE = 1.2, van der Waals by SCNB = 2.0.
+AMBER_SCALE14_COULOMB = 1.0 / 1.2
+AMBER_SCALE14_VDW = 1.0 / 2.0
+
+FORMS = {"buckingham": buckingham_form, "lj": lj_form}
+
+
+@dataclass
+class AtomType:
+    """One atom type: name, element, mass (Da), charge (e) and per-type vdW constants of the form."""
+
+    name: str
+    element: str
+    mass_da: float
+    charge: float
+    vdw: dict[str, float]
+
+
+@dataclass
+class NonbondedParameters:
+    """Per-type charges and van der Waals constants of a system, with form, mixing rule and 1-4 policy."""
+
+    model: str
+    form: str
+    mixing_rule: str
+    types: list[AtomType]
+    atom_type_index: np.ndarray
+    charge_model: str
+    scale14_coulomb: float = AMBER_SCALE14_COULOMB
+    scale14_vdw: float = AMBER_SCALE14_VDW
+    damping_nm: float | None = None
+    notes: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.form not in FORMS:
+            raise DataFormatError(f"unknown functional form {self.form!r}; choose one of {', '.join(FORMS)}")
+        self.atom_type_index = np.asarray(self.atom_type_index, dtype=int)
+        names = FORMS[self.form].PARAMETERS
+        for t in self.types:
+            missing = [p for p in names if p not in t.vdw]
+            if missing:
+                raise DataFormatError(f"atom type {t.name} lacks {', '.join(missing)} for form {self.form}")
+
+    @property
+    def n_atoms(self) -> int:
+        return int(self.atom_type_index.size)
+
+    @property
+    def charges(self) -> np.ndarray:
+        """Per-atom charges (e)."""
+        return np.array([t.charge for t in self.types])[self.atom_type_index]
+
+    def type_array(self, name: str) -> np.ndarray:
+        """Per-type values of one vdW constant."""
+        return np.array([t.vdw[name] for t in self.types], dtype=float)
+
+    def pair_table(self) -> dict[str, np.ndarray]:
+        """Mixed constants for every type pair (n_types × n_types), by the form's mixing rule."""
+        if self.form == "buckingham":
+            A, B, C = buckingham_form.pair_table(
+                self.type_array("A"), self.type_array("B"), self.type_array("C"), self.mixing_rule
+            )
+            return {"A": A, "B": B, "C": C}
+        s = self.type_array("sigma")
+        e = self.type_array("epsilon")
+        sigma, epsilon = lj_form.mix(s[:, None], e[:, None], s[None, :], e[None, :], self.mixing_rule)
+        return {"sigma": sigma, "epsilon": epsilon}
+
+    def pair_energy(self, r, ti: int, tj: int) -> np.ndarray:
+        """Van der Waals energy (kJ/mol) of a type pair at distances r (nm), from the pair table."""
+        table = self.pair_table()
+        if self.form == "buckingham":
+            return buckingham_form.energy(r, table["A"][ti, tj], table["B"][ti, tj], table["C"][ti, tj], self.damping_nm)
+        return lj_form.energy(r, table["sigma"][ti, tj], table["epsilon"][ti, tj])
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["atom_type_index"] = self.atom_type_index.tolist()
+        out["units"] = {"charge": "e", "mass": "Da", **FORMS[self.form].PARAMETER_UNITS, "damping_nm": "nm"}
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "NonbondedParameters":
+        data = dict(data)
+        data.pop("units", None)
+        data["types"] = [AtomType(**t) for t in data["types"]]
+        return cls(**data)
+
+    def write_json(self, path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def read_json(cls, path) -> "NonbondedParameters":
+        return cls.from_dict(json.loads(Path(path).read_text()))

@@ -1,0 +1,200 @@
+"""OpenMM Systems whose van der Waals term is the parameter model's own functional form.
+
+:func:`to_openmm` reads a :class:`mlparams.systems.MolecularSystem` and nothing else:
+
+* bonded terms (GAFF2) from parmed's ``createSystem`` on the system's structure;
+* electrostatics in a NonbondedForce with zero Lennard-Jones (PME for periodic boxes, NoCutoff otherwise),
+  with 1-4 pairs as exceptions scaled by the parameter object's Coulomb 1-4 factor;
+* van der Waals: ``lj`` stays in the same NonbondedForce (Lorentz–Berthelot, dispersion correction on for
+  boxes); ``buckingham`` goes into a CustomNonbondedForce with per-particle factors (no table look-ups)
+  and long-range correction on for boxes, and its scaled 1-4 pairs into a CustomBondForce of the same form;
+* one list of excluded pairs (1-2, 1-3, 1-4) shared by every nonbonded force.
+
+Force groups (see :data:`FORCE_GROUPS`) let energies be read term by term.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlparams.errors import MlparamsError
+from mlparams.forms import buckingham as bk
+
+FORCE_GROUPS = {
+    "bond": 0,
+    "angle": 1,
+    "dihedral": 2,
+    "improper": 3,
+    "coulomb": 4,
+    "vdw": 5,
+    "vdw14": 6,
+    "other": 7,
+}
+DEFAULT_CUTOFF_NM = 0.9
+DEFAULT_EWALD_TOLERANCE = 5e-4
+
+
+def to_openmm(msys, *, cutoff_nm: float = DEFAULT_CUTOFF_NM, constraints: str | None = None,
+              ewald_tolerance: float = DEFAULT_EWALD_TOLERANCE, long_range_correction: bool = True):
+    """(System, Topology, positions as an (N, 3) array in nm) for a MolecularSystem.
+
+    constraints: None (all bonds flexible) or "HBonds".
+    """
+    import openmm
+    from openmm import app, unit
+
+    params = msys.parameters
+    if params.n_atoms != msys.n_atoms:
+        raise MlparamsError(f"parameters describe {params.n_atoms} atoms, the system has {msys.n_atoms}")
+    if msys.periodic and cutoff_nm >= 0.5 * float(np.min(msys.box_nm)):
+        raise MlparamsError(
+            f"cutoff {cutoff_nm} nm is not below half the box edge {np.min(msys.box_nm):.3f} nm; use more molecules or a shorter cutoff"
+        )
+    st = msys.structure
+    st.box = [*(msys.box_nm * 10.0), 90.0, 90.0, 90.0] if msys.periodic else None
+    system = st.createSystem(
+        nonbondedMethod=app.PME if msys.periodic else app.NoCutoff,
+        nonbondedCutoff=cutoff_nm * unit.nanometer,
+        constraints={None: None, "HBonds": app.HBonds}[constraints],
+        rigidWater=False,
+        removeCMMotion=True,
+    )
+    for i in reversed(range(system.getNumForces())):
+        force = system.getForce(i)
+        if isinstance(force, (openmm.NonbondedForce, openmm.CustomNonbondedForce)):
+            system.removeForce(i)
+    for force in system.getForces():
+        force.setForceGroup(_group_of(force))
+
+    excluded = msys.excluded_pairs()
+    pairs14 = msys.pairs14()
+    is14 = set(map(tuple, pairs14.tolist()))
+    q = params.charges
+
+    nb = openmm.NonbondedForce()
+    nb.setForceGroup(FORCE_GROUPS["coulomb"])
+    if msys.periodic:
+        nb.setNonbondedMethod(openmm.NonbondedForce.PME)
+        nb.setCutoffDistance(cutoff_nm)
+        nb.setEwaldErrorTolerance(ewald_tolerance)
+    else:
+        nb.setNonbondedMethod(openmm.NonbondedForce.NoCutoff)
+    lj = params.form == "lj"
+    if lj:
+        sig_t, eps_t = params.type_array("sigma"), params.type_array("epsilon")
+        sig, eps = sig_t[params.atom_type_index], eps_t[params.atom_type_index]
+        nb.setUseDispersionCorrection(bool(msys.periodic and long_range_correction))
+    else:
+        nb.setUseDispersionCorrection(False)
+    for i in range(params.n_atoms):
+        nb.addParticle(float(q[i]), float(sig[i]) if lj else 1.0, float(eps[i]) if lj else 0.0)
+    for i, j in excluded.tolist():
+        if (i, j) in is14:
+            qq = params.scale14_coulomb * q[i] * q[j]
+            if lj:
+                s_ij = 0.5 * (sig[i] + sig[j])
+                e_ij = params.scale14_vdw * np.sqrt(eps[i] * eps[j])
+                nb.addException(i, j, float(qq), float(s_ij), float(e_ij))
+            else:
+                nb.addException(i, j, float(qq), 1.0, 0.0)
+        else:
+            nb.addException(i, j, 0.0, 1.0, 0.0)
+    system.addForce(nb)
+
+    if params.form == "buckingham":
+        _add_buckingham(system, msys, params, excluded, pairs14, cutoff_nm, long_range_correction)
+
+    topology = st.topology
+    if msys.periodic:
+        vectors = [openmm.Vec3(*(v)) for v in np.diag(msys.box_nm)] * unit.nanometer
+        system.setDefaultPeriodicBoxVectors(*vectors)
+        topology.setPeriodicBoxVectors(vectors)
+    return system, topology, np.array(msys.positions_nm, dtype=float)
+
+
+def _group_of(force) -> int:
+    import openmm
+
+    if isinstance(force, openmm.HarmonicBondForce):
+        return FORCE_GROUPS["bond"]
+    if isinstance(force, openmm.HarmonicAngleForce):
+        return FORCE_GROUPS["angle"]
+    if isinstance(force, openmm.PeriodicTorsionForce):
+        return FORCE_GROUPS["dihedral"]
+    return FORCE_GROUPS["other"]
+
+
+def _add_buckingham(system, msys, params, excluded, pairs14, cutoff_nm, long_range_correction):
+    import openmm
+
+    A, B, C = (params.type_array(k) for k in ("A", "B", "C"))
+    per_type, csign = bk.openmm_per_particle(A, B, C, params.mixing_rule)
+    force = openmm.CustomNonbondedForce(bk.openmm_expression(params.mixing_rule))
+    force.addGlobalParameter("csign", csign)
+    force.addGlobalParameter("dmp6", params.damping_nm**6)
+    for name in ("a", "b", "c"):
+        force.addPerParticleParameter(name)
+    for t in params.atom_type_index:
+        force.addParticle([float(x) for x in per_type[t]])
+    for i, j in excluded.tolist():
+        force.addExclusion(i, j)
+    if msys.periodic:
+        force.setNonbondedMethod(openmm.CustomNonbondedForce.CutoffPeriodic)
+        force.setCutoffDistance(cutoff_nm)
+        force.setUseLongRangeCorrection(bool(long_range_correction))
+    else:
+        force.setNonbondedMethod(openmm.CustomNonbondedForce.NoCutoff)
+    force.setForceGroup(FORCE_GROUPS["vdw"])
+    system.addForce(force)
+
+    table = params.pair_table()
+    bond = openmm.CustomBondForce(bk.OPENMM_PAIR_EXPRESSION)
+    bond.addGlobalParameter("scale14", params.scale14_vdw)
+    bond.addGlobalParameter("dmp6", params.damping_nm**6)
+    for name in ("A", "B", "C"):
+        bond.addPerBondParameter(name)
+    ti = params.atom_type_index
+    for i, j in pairs14.tolist():
+        a, b = ti[i], ti[j]
+        bond.addBond(i, j, [float(table["A"][a, b]), float(table["B"][a, b]), float(table["C"][a, b])])
+    bond.setUsesPeriodicBoundaryConditions(bool(msys.periodic))
+    bond.setForceGroup(FORCE_GROUPS["vdw14"])
+    system.addForce(bond)
+
+
+def energy_terms(system, positions_nm, box_nm=None, platform: str = "Reference") -> dict[str, float]:
+    """Potential energy (kJ/mol) of each force group by name, and the total, on the given platform."""
+    import openmm
+    from openmm import unit
+
+    integrator = openmm.VerletIntegrator(0.001)
+    context = openmm.Context(system, integrator, openmm.Platform.getPlatformByName(platform))
+    context.setPositions(np.asarray(positions_nm) * unit.nanometer)
+    if box_nm is not None:
+        context.setPeriodicBoxVectors(*[openmm.Vec3(*v) for v in np.diag(box_nm)])
+    out = {}
+    used = {f.getForceGroup() for f in system.getForces()}
+    for name, group in FORCE_GROUPS.items():
+        if group in used:
+            state = context.getState(getEnergy=True, groups={group})
+            out[name] = state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
+    if any(isinstance(f, openmm.NonbondedForce) and _has_lj(f) for f in system.getForces()) and "coulomb" in out:
+        out["coulomb+vdw"] = out.pop("coulomb")  # the lj form keeps Lennard-Jones in the NonbondedForce
+    out["total"] = context.getState(getEnergy=True).getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
+    return out
+
+
+def _has_lj(force) -> bool:
+    return any(force.getParticleParameters(i)[2]._value != 0.0 for i in range(force.getNumParticles()))
+
+
+def serialize(system, path) -> None:
+    """Write the System as OpenMM XML through a temporary name."""
+    from pathlib import Path
+
+    import openmm
+
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(openmm.XmlSerializer.serialize(system))
+    tmp.replace(path)
