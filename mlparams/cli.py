@@ -185,6 +185,44 @@ def cmd_benchmark(args) -> int:
     return 0
 
 
+def cmd_export_openmm(args) -> int:
+    """Write DIR/system.xml, DIR/topology.pdb (with the box) and DIR/parameters.json."""
+    from mlparams.molecules import load_species
+    from mlparams.openmm_plugin.system import serialize, to_openmm
+    from mlparams.systems import build_system
+
+    species = load_species(args.molecule, template_smiles=args.template_smiles)
+    periodic = args.n_molecules > 1 or args.density is not None
+    msys = build_system(
+        [species], [args.n_molecules], args.model,
+        density_g_cm3=(args.density or DEFAULT_PACKING_DENSITY) if periodic else None, seed=args.seed,
+        mixing_rule=args.mixing_rule,
+    )
+    system, topology, positions = to_openmm(msys, cutoff_nm=args.cutoff, constraints=args.constraints)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    serialize(system, out / "system.xml")
+    _write_pdb(topology, positions, out / "topology.pdb")
+    msys.parameters.write_json(out / "parameters.json")
+    print(f"{species.smiles} x {args.n_molecules}: {msys.n_atoms} atoms, model {args.model}, "
+          f"charges {msys.parameters.charge_model}" + (f", box {msys.box_nm[0]:.3f} nm" if periodic else ", no box"))
+    print(f"wrote {out / 'system.xml'}, {out / 'topology.pdb'}, {out / 'parameters.json'}")
+    return 0
+
+
+DEFAULT_PACKING_DENSITY = 0.8
+
+
+def _write_pdb(topology, positions_nm, path) -> None:
+    from openmm import app, unit
+
+    path = Path(path)
+    tmp = path.with_suffix(".pdb.tmp")
+    with open(tmp, "w") as fh:
+        app.PDBFile.writeFile(topology, positions_nm * 10.0 * unit.angstrom, fh, keepIds=False)
+    tmp.replace(path)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from mlparams.models.buckingham_rf import MODELS
 
@@ -225,6 +263,22 @@ def build_parser() -> argparse.ArgumentParser:
     t4 = bsub.add_parser("table4", help="the paper's Table 4 atoms: reference constants and both models")
     t4.add_argument("--out", default=None, help="markdown file to write (default: print)")
     t4.set_defaults(func=cmd_table4)
+
+    export = sub.add_parser("export", help="write engine inputs for a molecule or a liquid box")
+    esub = export.add_subparsers(dest="engine", required=True)
+    eo = esub.add_parser("openmm", help="OpenMM System XML, PDB topology with box, parameters JSON")
+    eo.add_argument("molecule", help="SMILES, or an .sdf/.mol/.mol2/.pdb file with hydrogens")
+    eo.add_argument("--model", choices=("gaff2", "buckingham", "buckingham-lal2023"), default="buckingham")
+    eo.add_argument("--n-molecules", type=int, default=1, help="copies; more than 1 packs a periodic box")
+    eo.add_argument("--density", type=float, default=None,
+                    help=f"packing density in g/cm3 (default {DEFAULT_PACKING_DENSITY} for boxes)")
+    eo.add_argument("--cutoff", type=float, default=0.9, help="nonbonded cutoff in nm (default 0.9)")
+    eo.add_argument("--constraints", choices=("HBonds",), default=None, help="constrain bonds to hydrogen")
+    eo.add_argument("--mixing-rule", choices=("geometric", "arithmetic-b"), default=None)
+    eo.add_argument("--template-smiles", default=None, help="bond orders for a PDB input")
+    eo.add_argument("--seed", type=int, default=1, help="packmol seed")
+    eo.add_argument("--out", required=True, help="output folder")
+    eo.set_defaults(func=cmd_export_openmm)
 
     bench = bsub.add_parser("benchmark", help="training time and prediction throughput, written to a JSON file")
     bench.add_argument("--out", required=True, help="result file (JSON)")
