@@ -223,6 +223,17 @@ def _write_pdb(topology, positions_nm, path) -> None:
     tmp.replace(path)
 
 
+def cmd_benchmark_openmm(args) -> int:
+    from mlparams.openmm_plugin.benchmark import markdown_table, run_benchmark, write_result
+
+    results = run_benchmark(n_molecules=args.n_molecules, steps=args.steps, threads=args.threads,
+                            progress=lambda line: print(line, file=sys.stderr))
+    path = write_result(results, Path(args.out))
+    print(markdown_table(results))
+    print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from mlparams.models.buckingham_rf import MODELS
 
@@ -279,6 +290,15 @@ def build_parser() -> argparse.ArgumentParser:
     eo.add_argument("--seed", type=int, default=1, help="packmol seed")
     eo.add_argument("--out", required=True, help="output folder")
     eo.set_defaults(func=cmd_export_openmm)
+
+    benchmark = sub.add_parser("benchmark", help="engine speed benchmarks, written to JSON")
+    bsub2 = benchmark.add_subparsers(dest="benchmark_engine", required=True)
+    bo = bsub2.add_parser("openmm", help="ns/day: Buckingham CustomNonbondedForce variants vs GAFF2 LJ, ethanol box")
+    bo.add_argument("--out", required=True, help="result file (JSON)")
+    bo.add_argument("--n-molecules", type=int, default=250)
+    bo.add_argument("--steps", type=int, default=1000)
+    bo.add_argument("--threads", type=int, default=2)
+    bo.set_defaults(func=cmd_benchmark_openmm)
 
     bench = bsub.add_parser("benchmark", help="training time and prediction throughput, written to a JSON file")
     bench.add_argument("--out", required=True, help="result file (JSON)")

@@ -14,8 +14,8 @@ ANGSTROM_IN_NM = 0.1
 #: Coulomb constant e²/(4πε₀) in eV·Å (CODATA 2018), used to remove point-charge energies from QM scans.
 COULOMB_EV_ANGSTROM = 14.399645478425668
 
-#: Coulomb constant e²/(4πε₀) in kJ/mol·nm, the value OpenMM uses (ONE_4PI_EPS0).
-COULOMB_KJ_PER_MOL_NM = 138.935457833
+#: Coulomb constant e²/(4πε₀) in kJ/mol·nm from CODATA 2018 e, ε₀ and N_A, as OpenMM defines ONE_4PI_EPS0.
+COULOMB_KJ_PER_MOL_NM = 138.93545764438198
 
 #: The mis-scaled "Coulomb constant" the seed repository used (8.99, from 8.99e9 N·m²/C² without the exponent).
 SEED_REPO_COULOMB_CONSTANT = 8.99

@@ -19,6 +19,7 @@ import numpy as np
 
 from mlparams.errors import MlparamsError
 from mlparams.forms import buckingham as bk
+from mlparams.units import COULOMB_KJ_PER_MOL_NM
 
 FORCE_GROUPS = {
     "bond": 0,
@@ -35,10 +36,19 @@ DEFAULT_EWALD_TOLERANCE = 5e-4
 
 
 def to_openmm(msys, *, cutoff_nm: float = DEFAULT_CUTOFF_NM, constraints: str | None = None,
-              ewald_tolerance: float = DEFAULT_EWALD_TOLERANCE, long_range_correction: bool = True):
+              ewald_tolerance: float = DEFAULT_EWALD_TOLERANCE, long_range_correction: bool = True,
+              merge_direct_space: bool = False, vdw_cutoff_nm: float | None = None,
+              pair_tables: bool = False):
     """(System, Topology, positions as an (N, 3) array in nm) for a MolecularSystem.
 
     constraints: None (all bonds flexible) or "HBonds".
+    merge_direct_space: for periodic Buckingham systems, compute the real-space Ewald Coulomb term
+    q1·q2·erfc(αr)/r inside the van der Waals CustomNonbondedForce (one pair loop instead of two) and
+    leave the NonbondedForce only its reciprocal part and exceptions; faster MD, but Coulomb and van der
+    Waals are then one force group ("vdw" holds both).
+    vdw_cutoff_nm: cutoff of the Buckingham CustomNonbondedForce if different from ``cutoff_nm``.
+    pair_tables: look the mixed constants up per type pair (Discrete2DFunction) instead of using the
+    per-particle factors; the plain approach, kept for the benchmark.
     """
     import openmm
     from openmm import app, unit
@@ -101,8 +111,15 @@ def to_openmm(msys, *, cutoff_nm: float = DEFAULT_CUTOFF_NM, constraints: str | 
             nb.addException(i, j, 0.0, 1.0, 0.0)
     system.addForce(nb)
 
+    merge = bool(merge_direct_space and msys.periodic and params.form == "buckingham")
+    if merge:
+        # The α OpenMM chooses itself for PME with this tolerance and cutoff (NonbondedForceImpl).
+        alpha = float(np.sqrt(-np.log(2.0 * ewald_tolerance)) / cutoff_nm)
+        nb.setIncludeDirectSpace(False)  # also drops the exceptions and the excluded pairs' Ewald correction
+        _add_excluded_pair_coulomb(system, excluded, is14, q, params.scale14_coulomb, alpha)
     if params.form == "buckingham":
-        _add_buckingham(system, msys, params, excluded, pairs14, cutoff_nm, long_range_correction)
+        _add_buckingham(system, msys, params, excluded, pairs14, vdw_cutoff_nm or cutoff_nm, long_range_correction,
+                        ewald_alpha=alpha if merge else None, pair_tables=pair_tables)
 
     topology = st.topology
     if msys.periodic:
@@ -110,6 +127,22 @@ def to_openmm(msys, *, cutoff_nm: float = DEFAULT_CUTOFF_NM, constraints: str | 
         system.setDefaultPeriodicBoxVectors(*vectors)
         topology.setPeriodicBoxVectors(vectors)
     return system, topology, np.array(msys.positions_nm, dtype=float)
+
+
+def _add_excluded_pair_coulomb(system, excluded, is14, q, scale14, alpha):
+    """Real-space Coulomb of the excluded pairs when the NonbondedForce leaves direct space out:
+    the scaled 1-4 Coulomb, minus the reciprocal-space erf(αr)/r that PME counted for every excluded pair."""
+    import openmm
+
+    force = openmm.CustomBondForce(f"{COULOMB_KJ_PER_MOL_NM!r}*qq*(s/r - erf(ewald_alpha*r)/r)")
+    force.addGlobalParameter("ewald_alpha", alpha)
+    force.addPerBondParameter("qq")
+    force.addPerBondParameter("s")
+    for i, j in excluded.tolist():
+        force.addBond(i, j, [float(q[i] * q[j]), scale14 if (i, j) in is14 else 0.0])
+    force.setUsesPeriodicBoundaryConditions(True)
+    force.setForceGroup(FORCE_GROUPS["coulomb"])
+    system.addForce(force)
 
 
 def _group_of(force) -> int:
@@ -124,18 +157,35 @@ def _group_of(force) -> int:
     return FORCE_GROUPS["other"]
 
 
-def _add_buckingham(system, msys, params, excluded, pairs14, cutoff_nm, long_range_correction):
+def _add_buckingham(system, msys, params, excluded, pairs14, cutoff_nm, long_range_correction, ewald_alpha=None,
+                    pair_tables=False):
     import openmm
 
     A, B, C = (params.type_array(k) for k in ("A", "B", "C"))
+    if pair_tables:
+        _add_buckingham_tables(system, msys, params, excluded, cutoff_nm, long_range_correction)
+        _add_buckingham_14(system, msys, params, pairs14)
+        return
     per_type, csign = bk.openmm_per_particle(A, B, C, params.mixing_rule)
-    force = openmm.CustomNonbondedForce(bk.openmm_expression(params.mixing_rule))
+    expression = bk.openmm_expression(params.mixing_rule)
+    if ewald_alpha is not None:
+        # step(rcut - r) is 1 inside the cutoff; it keeps the Coulomb term out of the long-range
+        # correction integral, which must hold the van der Waals tail only.
+        expression = f"{expression} + {COULOMB_KJ_PER_MOL_NM!r}*q1*q2*erfc(ewald_alpha*r)/r*step(rcut - r)"
+    force = openmm.CustomNonbondedForce(expression)
     force.addGlobalParameter("csign", csign)
     force.addGlobalParameter("dmp6", params.damping_nm**6)
-    for name in ("a", "b", "c"):
+    names = ["a", "b", "c"]
+    if ewald_alpha is not None:
+        force.addGlobalParameter("ewald_alpha", ewald_alpha)
+        force.addGlobalParameter("rcut", cutoff_nm)
+        names.append("q")
+    for name in names:
         force.addPerParticleParameter(name)
-    for t in params.atom_type_index:
-        force.addParticle([float(x) for x in per_type[t]])
+    charges = params.charges
+    for i, t in enumerate(params.atom_type_index):
+        values = [float(x) for x in per_type[t]]
+        force.addParticle(values + [float(charges[i])] if ewald_alpha is not None else values)
     for i, j in excluded.tolist():
         force.addExclusion(i, j)
     if msys.periodic:
@@ -146,6 +196,39 @@ def _add_buckingham(system, msys, params, excluded, pairs14, cutoff_nm, long_ran
         force.setNonbondedMethod(openmm.CustomNonbondedForce.NoCutoff)
     force.setForceGroup(FORCE_GROUPS["vdw"])
     system.addForce(force)
+    _add_buckingham_14(system, msys, params, pairs14)
+
+
+def _add_buckingham_tables(system, msys, params, excluded, cutoff_nm, long_range_correction):
+    """The same interaction with per-type-pair look-ups of A, B, C (three Discrete2DFunctions)."""
+    import openmm
+
+    table = params.pair_table()
+    n = len(params.types)
+    force = openmm.CustomNonbondedForce(
+        "Atab(t1,t2)*exp(-r/Btab(t1,t2)) - Ctab(t1,t2)/(r^6 + dmp6)"
+    )
+    force.addGlobalParameter("dmp6", params.damping_nm**6)
+    for name in ("A", "B", "C"):
+        force.addTabulatedFunction(f"{name}tab", openmm.Discrete2DFunction(n, n, table[name].T.ravel().tolist()))
+    force.addPerParticleParameter("t")
+    for t in params.atom_type_index:
+        force.addParticle([float(t)])
+    for i, j in excluded.tolist():
+        force.addExclusion(i, j)
+    if msys.periodic:
+        force.setNonbondedMethod(openmm.CustomNonbondedForce.CutoffPeriodic)
+        force.setCutoffDistance(cutoff_nm)
+        force.setUseLongRangeCorrection(bool(long_range_correction))
+    else:
+        force.setNonbondedMethod(openmm.CustomNonbondedForce.NoCutoff)
+    force.setForceGroup(FORCE_GROUPS["vdw"])
+    system.addForce(force)
+
+
+def _add_buckingham_14(system, msys, params, pairs14):
+    """Scaled 1-4 van der Waals pairs in a CustomBondForce of the same form."""
+    import openmm
 
     table = params.pair_table()
     bond = openmm.CustomBondForce(bk.OPENMM_PAIR_EXPRESSION)
