@@ -25,12 +25,16 @@ import numpy as np
 from mlparams.errors import DataFormatError
 from mlparams.forms import buckingham as buckingham_form
 from mlparams.forms import lj as lj_form
+from mlparams.forms import lj_gaussian as lj_gaussian_form
+from mlparams.forms import tabulated as tabulated_form
 
 #: Amber/GAFF2 1-4 scaling: electrostatics divided by SCEE = 1.2, van der Waals by SCNB = 2.0.
 AMBER_SCALE14_COULOMB = 1.0 / 1.2
 AMBER_SCALE14_VDW = 1.0 / 2.0
 
-FORMS = {"buckingham": buckingham_form, "lj": lj_form}
+FORMS = {"buckingham": buckingham_form, "lj": lj_form, "lj-gaussian": lj_gaussian_form, "tabulated": tabulated_form}
+#: Forms whose constants belong to type pairs (``pair_vdw``) rather than to atom types (``AtomType.vdw``).
+PAIR_FORMS = ("lj-gaussian", "tabulated")
 
 
 @dataclass
@@ -57,12 +61,27 @@ class NonbondedParameters:
     scale14_coulomb: float = AMBER_SCALE14_COULOMB
     scale14_vdw: float = AMBER_SCALE14_VDW
     damping_nm: float | None = None
+    pair_vdw: dict | None = None
+    table_r_nm: list | None = None
     notes: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.form not in FORMS:
             raise DataFormatError(f"unknown functional form {self.form!r}; choose one of {', '.join(FORMS)}")
         self.atom_type_index = np.asarray(self.atom_type_index, dtype=int)
+        n = len(self.types)
+        if self.form in PAIR_FORMS:
+            needed = lj_gaussian_form.PAIR_PARAMETERS if self.form == "lj-gaussian" else ("energy",)
+            missing = [p for p in needed if p not in (self.pair_vdw or {})]
+            if missing:
+                raise DataFormatError(f"form {self.form} needs pair constants {', '.join(missing)}")
+            self.pair_vdw = {k: np.asarray(v, dtype=float) for k, v in self.pair_vdw.items()}
+            for k, v in self.pair_vdw.items():
+                if v.shape[:2] != (n, n) or not np.allclose(v, np.swapaxes(v, 0, 1)):
+                    raise DataFormatError(f"pair constant {k} must be a symmetric {n}x{n} table")
+            if self.form == "tabulated":
+                if self.table_r_nm is None or len(self.table_r_nm) != self.pair_vdw["energy"].shape[2]:
+                    raise DataFormatError("a tabulated form needs table_r_nm with one distance per energy column")
         names = FORMS[self.form].PARAMETERS
         for t in self.types:
             missing = [p for p in names if p not in t.vdw]
@@ -84,6 +103,8 @@ class NonbondedParameters:
 
     def pair_table(self) -> dict[str, np.ndarray]:
         """Mixed constants for every type pair (n_types × n_types), by the form's mixing rule."""
+        if self.form in PAIR_FORMS:
+            return dict(self.pair_vdw)
         if self.form == "buckingham":
             A, B, C = buckingham_form.pair_table(
                 self.type_array("A"), self.type_array("B"), self.type_array("C"), self.mixing_rule
@@ -99,11 +120,17 @@ class NonbondedParameters:
         table = self.pair_table()
         if self.form == "buckingham":
             return buckingham_form.energy(r, table["A"][ti, tj], table["B"][ti, tj], table["C"][ti, tj], self.damping_nm)
+        if self.form == "lj-gaussian":
+            return lj_gaussian_form.energy(r, {k: v[ti, tj] for k, v in table.items()})
+        if self.form == "tabulated":
+            return tabulated_form.energy(r, self.table_r_nm, table["energy"][ti, tj])
         return lj_form.energy(r, table["sigma"][ti, tj], table["epsilon"][ti, tj])
 
     def to_dict(self) -> dict:
         out = asdict(self)
         out["atom_type_index"] = self.atom_type_index.tolist()
+        if self.pair_vdw is not None:
+            out["pair_vdw"] = {k: np.asarray(v).tolist() for k, v in self.pair_vdw.items()}
         out["units"] = {"charge": "e", "mass": "Da", **FORMS[self.form].PARAMETER_UNITS, "damping_nm": "nm"}
         return out
 

@@ -117,6 +117,8 @@ def to_openmm(msys, *, cutoff_nm: float = DEFAULT_CUTOFF_NM, constraints: str | 
         alpha = float(np.sqrt(-np.log(2.0 * ewald_tolerance)) / cutoff_nm)
         nb.setIncludeDirectSpace(False)  # also drops the exceptions and the excluded pairs' Ewald correction
         _add_excluded_pair_coulomb(system, excluded, is14, q, params.scale14_coulomb, alpha)
+    if params.form in ("lj-gaussian", "tabulated"):
+        _add_pair_form(system, msys, params, excluded, pairs14, vdw_cutoff_nm or cutoff_nm, long_range_correction)
     if params.form == "buckingham":
         _add_buckingham(system, msys, params, excluded, pairs14, vdw_cutoff_nm or cutoff_nm, long_range_correction,
                         ewald_alpha=alpha if merge else None, pair_tables=pair_tables)
@@ -197,6 +199,72 @@ def _add_buckingham(system, msys, params, excluded, pairs14, cutoff_nm, long_ran
     force.setForceGroup(FORCE_GROUPS["vdw"])
     system.addForce(force)
     _add_buckingham_14(system, msys, params, pairs14)
+
+
+def _configure_nonbonded(force, msys, excluded, cutoff_nm, long_range_correction):
+    import openmm
+
+    for i, j in excluded.tolist():
+        force.addExclusion(i, j)
+    if msys.periodic:
+        force.setNonbondedMethod(openmm.CustomNonbondedForce.CutoffPeriodic)
+        force.setCutoffDistance(cutoff_nm)
+        force.setUseLongRangeCorrection(bool(long_range_correction))
+    else:
+        force.setNonbondedMethod(openmm.CustomNonbondedForce.NoCutoff)
+    force.setForceGroup(FORCE_GROUPS["vdw"])
+
+
+def _add_pair_form(system, msys, params, excluded, pairs14, cutoff_nm, long_range_correction):
+    """Forms with per-type-pair constants: LJ + Gaussians (Discrete2DFunctions) or tabulated (splines)."""
+    import openmm
+
+    from mlparams.forms import lj_gaussian
+
+    n = len(params.types)
+    table = params.pair_table()
+    ti = params.atom_type_index
+    if params.form == "lj-gaussian":
+        force = openmm.CustomNonbondedForce(lj_gaussian.openmm_expression())
+        for name in lj_gaussian.PAIR_PARAMETERS:
+            force.addTabulatedFunction(name, openmm.Discrete2DFunction(n, n, table[name].T.ravel().tolist()))
+        bond = openmm.CustomBondForce(lj_gaussian.openmm_pair_expression())
+        for name in lj_gaussian.PAIR_PARAMETERS:
+            bond.addPerBondParameter(name)
+        for i, j in pairs14.tolist():
+            bond.addBond(i, j, [float(table[name][ti[i], ti[j]]) for name in lj_gaussian.PAIR_PARAMETERS])
+    else:
+        r = np.asarray(params.table_r_nm, dtype=float)
+        if not np.allclose(np.diff(r), r[1] - r[0]):
+            raise MlparamsError("the tabulated form needs a uniform distance grid")
+        pairs = [(a, b) for a in range(n) for b in range(a, n)]
+        terms = []
+        force = openmm.CustomNonbondedForce("")
+        bond = openmm.CustomCompoundBondForce(2, "")  # CustomBondForce cannot hold tabulated functions
+        for k, (a, b) in enumerate(pairs):
+            for target in (force, bond):
+                target.addTabulatedFunction(f"tab{k}", openmm.Continuous1DFunction(
+                    table["energy"][a, b].tolist(), float(r[0]), float(r[-1])))
+            terms.append(f"delta(pidx-{k})*tab{k}(r)")
+        selector = " + ".join(terms)
+        force.setEnergyFunction(f"{selector}; pidx=min(t1,t2)*{n}-min(t1,t2)*(min(t1,t2)-1)/2+abs(t1-t2)"
+                                if n > 1 else "tab0(r)")
+        bond.setEnergyFunction((f"scale14*({selector})" if n > 1 else "scale14*tab0(r)") + "; r=distance(p1,p2)")
+        bond.addPerBondParameter("pidx")
+        index = {p: k for k, p in enumerate(pairs)}
+        for i, j in pairs14.tolist():
+            a, b = sorted((int(ti[i]), int(ti[j])))
+            bond.addBond([i, j], [float(index[(a, b)])])
+    if params.form == "tabulated" or params.form == "lj-gaussian":
+        force.addPerParticleParameter("t")
+        for t in ti:
+            force.addParticle([float(t)])
+    _configure_nonbonded(force, msys, excluded, cutoff_nm, long_range_correction)
+    system.addForce(force)
+    bond.addGlobalParameter("scale14", params.scale14_vdw)
+    bond.setUsesPeriodicBoundaryConditions(bool(msys.periodic))
+    bond.setForceGroup(FORCE_GROUPS["vdw14"])
+    system.addForce(bond)
 
 
 def _add_buckingham_tables(system, msys, params, excluded, cutoff_nm, long_range_correction):

@@ -19,7 +19,7 @@ E_CHARGE, EPS0, NA = 1.602176634e-19, 8.8541878128e-12, 6.02214076e23
 K_COULOMB = E_CHARGE**2 / (4 * np.pi * EPS0) * NA / 1000 * 1e9
 
 
-def two_atom_system(form, vdw_i, vdw_j, r, q=(0.0, 0.0), rule=None):
+def two_atom_system(form, vdw_i, vdw_j, r, q=(0.0, 0.0), rule=None, pair_vdw=None, table_r_nm=None):
     """Two unbonded atoms on the x axis at distance r (nm), no box."""
     import parmed
 
@@ -31,9 +31,10 @@ def two_atom_system(form, vdw_i, vdw_j, r, q=(0.0, 0.0), rule=None):
         AtomType("H-like", "H", 1.008, q[1], dict(vdw_j)),
     ]
     params = NonbondedParameters(
-        model="test", form=form, mixing_rule=rule or ("geometric" if form == "buckingham" else "lorentz-berthelot"),
+        model="test", form=form,
+        mixing_rule=rule or {"buckingham": "geometric", "lj": "lorentz-berthelot"}.get(form, "none"),
         types=types, atom_type_index=np.array([0, 1]), charge_model="test",
-        damping_nm=bk.DAMPING_NM if form == "buckingham" else None,
+        damping_nm=bk.DAMPING_NM if form == "buckingham" else None, pair_vdw=pair_vdw, table_r_nm=table_r_nm,
     )
     pos = np.array([[0.0, 0.0, 0.0], [r, 0.0, 0.0]])
     return MolecularSystem(st, pos, None, params, [], [])
@@ -88,6 +89,59 @@ def test_lj_two_particle_scan_matches_numpy():
         en, f = _energy_and_force(msys, r)
         assert en == pytest.approx(lj.energy(r, s, e), rel=1e-6, abs=1e-12)
         assert f == pytest.approx(lj.force(r, s, e), rel=1e-6, abs=1e-9)
+
+
+def _lj_gaussian_pairs():
+    from mlparams.forms import lj_gaussian as lg
+
+    rng = np.random.default_rng(3)
+    pair = {}
+    for name in lg.PAIR_PARAMETERS:
+        m = np.zeros((2, 2))
+        for a in range(2):
+            for b in range(a, 2):
+                if name == "C6":
+                    v = rng.uniform(1e-3, 5e-3)
+                elif name == "C12":
+                    v = rng.uniform(1e-6, 5e-6)
+                elif name.startswith("a"):
+                    v = rng.uniform(-2.0, 2.0)
+                elif name.startswith("r"):
+                    v = 0.12 + 0.06 * (int(name[1:]) - 1)  # the paper's fixed centres, 1.2 + 0.6(k-1) Å
+                else:
+                    v = rng.uniform(0.03, 0.08)
+                m[a, b] = m[b, a] = v
+        pair[name] = m
+    return pair
+
+
+def test_lj_gaussian_two_particle_scan_matches_numpy():
+    from mlparams.forms import lj_gaussian as lg
+
+    pair = _lj_gaussian_pairs()
+    msys = two_atom_system("lj-gaussian", {}, {}, 0.3, pair_vdw=pair)
+    p01 = {k: v[0, 1] for k, v in pair.items()}
+    for r in SCAN:
+        e, f = _energy_and_force(msys, r)
+        assert e == pytest.approx(lg.energy(r, p01), rel=1e-6, abs=1e-9)
+        assert f == pytest.approx(lg.force(r, p01), rel=1e-6, abs=1e-6)
+
+
+def test_tabulated_two_particle_scan_matches_the_spline():
+    from mlparams.forms import tabulated as tb
+
+    grid = np.linspace(0.1, 1.0, 181)
+    energies = np.zeros((2, 2, grid.size))
+    energies[0, 0] = lj.energy(grid, 0.30, 0.6)
+    energies[1, 1] = lj.energy(grid, 0.25, 0.2)
+    energies[0, 1] = energies[1, 0] = lj.energy(grid, 0.28, 0.4)
+    msys = two_atom_system("tabulated", {}, {}, 0.3, pair_vdw={"energy": energies}, table_r_nm=grid.tolist())
+    for r in np.linspace(0.22, 0.95, 17):
+        e, f = _energy_and_force(msys, r)
+        assert e == pytest.approx(float(tb.energy(r, grid, energies[0, 1])), rel=1e-6, abs=1e-8)
+        assert f == pytest.approx(float(tb.force(r, grid, energies[0, 1])), rel=1e-5, abs=1e-6)
+        # and the spline stays within interpolation error of the analytic curve it tabulates
+        assert e == pytest.approx(float(lj.energy(r, 0.28, 0.4)), abs=2e-3)
 
 
 def test_coulomb_two_particle_scan_matches_codata():
@@ -192,3 +246,37 @@ def test_cli_export_openmm_writes_system_topology_and_parameters(run_cli, tmp_pa
     params = json.loads((tmp_path / "parameters.json").read_text())
     assert params["charge_model"].startswith("AM1-BCC") and params["form"] == "buckingham"
     assert abs(sum(t["charge"] for t in params["types"]) - 0.0) < 1e-9 or len(params["types"]) == 6
+
+
+@pytest.mark.parametrize("form", ["lj-gaussian", "tabulated"])
+def test_pair_forms_keep_exclusions_and_scaled_14_pairs(form):
+    """GAFF2's own LJ rewritten as LJ+Gaussians (a_k = 0) or as a table, on two butanes."""
+    from mlparams.forms import lj_gaussian as lg
+
+    sp = from_smiles("CCCC")
+    one = sp.positions_angstrom() * 0.1
+    msys = build_system([sp], [2], "gaff2", positions_nm=np.vstack([one, one + np.array([0.3, 0.45, 0.2])]))
+    base = msys.parameters
+    lj_table = base.pair_table()
+    sig, eps = lj_table["sigma"], lj_table["epsilon"]
+    if form == "lj-gaussian":
+        pair = {"C6": 4 * eps * sig**6, "C12": 4 * eps * sig**12}
+        for k in range(1, lg.N_GAUSSIANS + 1):
+            pair[f"a{k}"] = np.zeros_like(sig)
+            pair[f"r{k}"] = np.full_like(sig, 0.12 + 0.06 * (k - 1))
+            pair[f"w{k}"] = np.full_like(sig, 0.05)
+        extra = {}
+    else:
+        grid = np.linspace(0.15, 1.5, 676)
+        pair = {"energy": lj.energy(grid[None, None, :], sig[:, :, None], eps[:, :, None])}
+        extra = {"table_r_nm": grid.tolist()}
+    msys.parameters = NonbondedParameters(
+        model="test", form=form, mixing_rule="none", types=base.types, atom_type_index=base.atom_type_index,
+        charge_model=base.charge_model, pair_vdw=pair, **extra,
+    )
+    system, _, pos = to_openmm(msys)
+    terms = energy_terms(system, pos)
+    coul, coul14, vdw, vdw14 = _pair_sums(msys)
+    assert terms["coulomb"] == pytest.approx(coul + coul14, rel=1e-6)
+    assert terms["vdw"] == pytest.approx(vdw, rel=1e-6, abs=1e-9)
+    assert terms["vdw14"] == pytest.approx(vdw14, rel=1e-6, abs=1e-9)
