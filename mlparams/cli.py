@@ -223,6 +223,60 @@ def _write_pdb(topology, positions_nm, path) -> None:
     tmp.replace(path)
 
 
+def _box_species(args):
+    from mlparams.molecules import load_species
+
+    return load_species(args.molecule, template_smiles=getattr(args, "template_smiles", None))
+
+
+def cmd_export_lammps(args) -> int:
+    """Write DIR/data.lmp, DIR/in.lmp (NPT density run) and its companions."""
+    from mlparams.lammps_inputs.writer import write_inputs
+    from mlparams.systems import build_system
+
+    species = _box_species(args)
+    periodic = args.n_molecules > 1 or args.density is not None
+    msys = build_system([species], [args.n_molecules], args.model,
+                        density_g_cm3=(args.density or DEFAULT_PACKING_DENSITY) if periodic else None,
+                        seed=args.seed, mixing_rule=args.mixing_rule)
+    paths = write_inputs(msys, args.out, cutoff_nm=args.cutoff, temperature_k=args.temperature,
+                         nvt_ps=args.nvt_ps, npt_ps=args.npt_ps)
+    msys.parameters.write_json(Path(args.out) / "parameters.json")
+    print(f"{species.smiles} x {args.n_molecules}: {msys.n_atoms} atoms, model {args.model}, "
+          f"charges {msys.parameters.charge_model}" + (f", box {msys.box_nm[0]:.3f} nm" if periodic else ", gas phase"))
+    print("wrote " + ", ".join(str(p) for p in paths) + f", {Path(args.out) / 'parameters.json'}")
+    if periodic:
+        print(f"run it: cd {args.out} && lmp -in in.lmp   (or: mpiexec -n 2 lmp -in in.lmp)")
+    return 0
+
+
+def cmd_compare_engines(args) -> int:
+    from mlparams.systems import build_system
+    from mlparams.validation.cross_engine import compare_engines
+
+    species = _box_species(args)
+    periodic = args.n_molecules > 1
+    msys = build_system([species], [args.n_molecules], args.model,
+                        density_g_cm3=args.density if periodic else None, seed=args.seed)
+    cutoff = args.cutoff
+    if periodic:
+        cutoff = min(cutoff, round(0.49 * float(msys.box_nm[0]), 3))
+    result = compare_engines(msys, cutoff_nm=cutoff, long_range_correction=not args.no_tail)
+    result["system"] = {"smiles": species.smiles, "n_molecules": args.n_molecules, "model": args.model,
+                        "n_atoms": msys.n_atoms, "periodic": periodic, "cutoff_nm": cutoff,
+                        "box_nm": None if not periodic else float(msys.box_nm[0])}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for term, row in result.items():
+            if term in ("system", "forces"):
+                continue
+            print(f"{term:>9}: openmm {row['openmm']:>16.6f}  lammps {row['lammps']:>16.6f}  rel_diff {row['rel_diff']:.2e}")
+        print(f"   forces: max |dF| {result['forces']['max_abs_diff_kJ_mol_nm']:.3e} kJ/mol/nm, "
+              f"rel {result['forces']['rel_diff']:.2e}")
+    return 0
+
+
 def cmd_benchmark_openmm(args) -> int:
     from mlparams.openmm_plugin.benchmark import markdown_table, run_benchmark, write_result
 
@@ -290,6 +344,33 @@ def build_parser() -> argparse.ArgumentParser:
     eo.add_argument("--seed", type=int, default=1, help="packmol seed")
     eo.add_argument("--out", required=True, help="output folder")
     eo.set_defaults(func=cmd_export_openmm)
+
+    el = esub.add_parser("lammps", help="LAMMPS data file and decks (units real): in.lmp is the NPT density run")
+    el.add_argument("molecule", help="SMILES, or an .sdf/.mol/.mol2/.pdb file with hydrogens")
+    el.add_argument("--model", choices=("gaff2", "buckingham", "buckingham-lal2023"), default="buckingham")
+    el.add_argument("--n-molecules", type=int, default=1, help="copies; more than 1 packs a periodic box")
+    el.add_argument("--density", type=float, default=None,
+                    help=f"packing density in g/cm3 (default {DEFAULT_PACKING_DENSITY} for boxes)")
+    el.add_argument("--cutoff", type=float, default=0.9, help="pair cutoff in nm (default 0.9)")
+    el.add_argument("--temperature", type=float, default=298.15, help="K")
+    el.add_argument("--nvt-ps", type=float, default=10.0, help="NVT equilibration in the NPT deck (ps)")
+    el.add_argument("--npt-ps", type=float, default=100.0, help="NPT run length (ps)")
+    el.add_argument("--mixing-rule", choices=("geometric", "arithmetic-b"), default=None)
+    el.add_argument("--template-smiles", default=None, help="bond orders for a PDB input")
+    el.add_argument("--seed", type=int, default=1, help="packmol seed")
+    el.add_argument("--out", required=True, help="output folder")
+    el.set_defaults(func=cmd_export_lammps)
+
+    ce = sub.add_parser("compare-engines", help="OpenMM vs LAMMPS energies per term on the same coordinates")
+    ce.add_argument("molecule", help="SMILES or molecule file")
+    ce.add_argument("--model", choices=("gaff2", "buckingham", "buckingham-lal2023"), default="buckingham")
+    ce.add_argument("--n-molecules", type=int, default=20, help="1 = one molecule in the gas phase")
+    ce.add_argument("--density", type=float, default=DEFAULT_PACKING_DENSITY, help="packing density, g/cm3")
+    ce.add_argument("--cutoff", type=float, default=0.9, help="nm; lowered to 0.49 x box edge for small boxes")
+    ce.add_argument("--no-tail", action="store_true", help="switch off both engines' long-range corrections")
+    ce.add_argument("--seed", type=int, default=1)
+    ce.add_argument("--json", action="store_true", help="one JSON object")
+    ce.set_defaults(func=cmd_compare_engines)
 
     benchmark = sub.add_parser("benchmark", help="engine speed benchmarks, written to JSON")
     bsub2 = benchmark.add_subparsers(dest="benchmark_engine", required=True)

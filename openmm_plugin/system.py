@@ -75,6 +75,7 @@ def to_openmm(msys, *, cutoff_nm: float = DEFAULT_CUTOFF_NM, constraints: str | 
             system.removeForce(i)
     for force in system.getForces():
         force.setForceGroup(_group_of(force))
+    _split_impropers(system, st)
 
     excluded = msys.excluded_pairs()
     pairs14 = msys.pairs14()
@@ -129,6 +130,28 @@ def to_openmm(msys, *, cutoff_nm: float = DEFAULT_CUTOFF_NM, constraints: str | 
         system.setDefaultPeriodicBoxVectors(*vectors)
         topology.setPeriodicBoxVectors(vectors)
     return system, topology, np.array(msys.positions_nm, dtype=float)
+
+
+def _split_impropers(system, structure) -> None:
+    """Move the Amber improper torsions into their own PeriodicTorsionForce (force group "improper")."""
+    import openmm
+
+    impropers = {(d.atom1.idx, d.atom2.idx, d.atom3.idx, d.atom4.idx) for d in structure.dihedrals if d.improper}
+    if not impropers:
+        return
+    for force in list(system.getForces()):
+        if not isinstance(force, openmm.PeriodicTorsionForce):
+            continue
+        improper = openmm.PeriodicTorsionForce()
+        improper.setForceGroup(FORCE_GROUPS["improper"])
+        for k in range(force.getNumTorsions()):
+            i, j, m, n, per, phase, kk = force.getTorsionParameters(k)
+            if (i, j, m, n) in impropers or (n, m, j, i) in impropers:
+                improper.addTorsion(i, j, m, n, per, phase, kk)
+                force.setTorsionParameters(k, i, j, m, n, per, phase, 0.0)
+        if improper.getNumTorsions():
+            system.addForce(improper)
+        break
 
 
 def _add_excluded_pair_coulomb(system, excluded, is14, q, scale14, alpha):

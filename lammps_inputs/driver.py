@@ -1,0 +1,28 @@
+"""Running written decks through the ``lammps`` Python module and reading energies by thermo keyword."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from . import units as U
+from .engine import lammps_instance
+
+TERMS = {"bond": ("ebond",), "angle": ("eangle",), "dihedral": ("edihed",), "improper": ("eimp",),
+         "vdw": ("evdwl",), "coulomb": ("ecoul", "elong"), "total": ("pe",)}
+
+
+def single_point(folder) -> tuple[dict, np.ndarray]:
+    """Energies by term (kJ/mol) and forces (N×3, kJ/mol/nm, in atom-ID order) of in.single in folder."""
+    folder = Path(folder).resolve()
+    with lammps_instance() as lmp:
+        lmp.command(f'shell cd "{folder}"')
+        lmp.file(str(folder / "in.single"))
+        terms = {name: U.energy_from_real(sum(lmp.get_thermo(k) for k in keys)) for name, keys in TERMS.items()}
+        nlocal = lmp.extract_global("nlocal")
+        ids = np.array(lmp.numpy.extract_atom("id")).ravel()[:nlocal]
+        f = np.array(lmp.numpy.extract_atom("f"))[:nlocal]
+        forces = np.empty_like(f)
+        forces[ids - 1] = f
+    return terms, U.force_from_real(forces)
