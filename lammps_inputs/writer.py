@@ -179,6 +179,7 @@ def _pair_settings(p, periodic: bool, cutoff_a: float, kspace_accuracy: float, t
         A, rho, C = U.buckingham_to_real(table["A"], table["B"], table["C"])
         guarded = [(i, j) for i in range(n) for j in range(i, n) if C[i, j] != 0.0]
         d_a = U.length_to_real(p.damping_nm)
+        rs_a = U.length_to_real(p.guard_switch_nm)
         base = f"buck/{coul} {cutoff_a:.6f}"
         if guarded:
             lines.append(f"pair_style hybrid/overlay {base} table linear {TABLE_POINTS}")
@@ -192,9 +193,10 @@ def _pair_settings(p, periodic: bool, cutoff_a: float, kspace_accuracy: float, t
             text = []
             for i, j in guarded:
                 key = f"GUARD_{i + 1}_{j + 1}"
-                text.append(_guard_table(key, C[i, j], d_a, cutoff_a))
-                lines.append(f"pair_coeff {i + 1} {j + 1} table guard.table {key} {cutoff_a:.6f}")
-            tables["guard.table"] = "# Buckingham guard: C/r^6 - C/(r^6 + d^6) (kcal/mol, Å), added to pair_style buck\n\n" + "\n".join(text)
+                text.append(_guard_table(key, C[i, j], d_a, rs_a))
+                lines.append(f"pair_coeff {i + 1} {j + 1} table guard.table {key} {rs_a:.6f}")
+            tables["guard.table"] = ("# Buckingham guard: C/r^6 - C/(r^6 + d^6 s(r)), s = (1 - r/rs)^3 below rs "
+                                     "(kcal/mol, Å), added to pair_style buck\n\n" + "\n".join(text))
     elif p.form == "lj":
         lines.append(f"pair_style lj/cut/{coul} {cutoff_a:.6f}")
         eps, sig = U.lj_to_real(table["sigma"], table["epsilon"])
@@ -214,14 +216,17 @@ def _pair_settings(p, periodic: bool, cutoff_a: float, kspace_accuracy: float, t
     return lines, tables
 
 
-def _guard_table(key: str, C: float, d: float, cutoff: float) -> str:
-    """Table section of ΔE(r) = C/r⁶ − C/(r⁶ + d⁶) and its force, N points uniform in r²."""
-    r2 = np.linspace(TABLE_INNER_A**2, cutoff**2, TABLE_POINTS)
+def _guard_table(key: str, C: float, d: float, rs: float) -> str:
+    """Table section of ΔE(r) = C/r⁶ − C/(r⁶ + d⁶·s(r)) and its force, in Å and kcal/mol, uniform in r²."""
+    from mlparams.forms.buckingham import guard_switch
+
+    r2 = np.linspace(TABLE_INNER_A**2, rs**2, TABLE_POINTS)
     r = np.sqrt(r2)
+    s, ds = guard_switch(r, rs)
     r6, d6 = r**6, d**6
-    e = C / r6 - C / (r6 + d6)
-    f = C * (6.0 / r**7 - 6.0 * r**5 / (r6 + d6) ** 2)
-    rows = [key, f"N {TABLE_POINTS} RSQ {TABLE_INNER_A} {cutoff:.6f}", ""]
+    e = C / r6 - C / (r6 + d6 * s)
+    f = C * (6.0 / r**7 - (6.0 * r**5 + d6 * ds) / (r6 + d6 * s) ** 2)
+    rows = [key, f"N {TABLE_POINTS} RSQ {TABLE_INNER_A} {rs:.6f}", ""]
     rows += [f"{k + 1} {r[k]:.12g} {e[k]:.15g} {f[k]:.15g}" for k in range(TABLE_POINTS)]
     return "\n".join(rows) + "\n"
 

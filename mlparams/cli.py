@@ -277,6 +277,17 @@ def cmd_compare_engines(args) -> int:
     return 0
 
 
+def cmd_benchmark_lammps(args) -> int:
+    from mlparams.lammps_inputs.benchmark import markdown_table, run_benchmark, write_result
+
+    results = run_benchmark(n_molecules=args.n_molecules, steps=args.steps,
+                            progress=lambda line: print(line, file=sys.stderr))
+    path = write_result(results, Path(args.out))
+    print(markdown_table(results))
+    print(f"wrote {path}")
+    return 0
+
+
 def cmd_benchmark_openmm(args) -> int:
     from mlparams.openmm_plugin.benchmark import markdown_table, run_benchmark, write_result
 
@@ -380,6 +391,11 @@ def build_parser() -> argparse.ArgumentParser:
     bo.add_argument("--steps", type=int, default=1000)
     bo.add_argument("--threads", type=int, default=2)
     bo.set_defaults(func=cmd_benchmark_openmm)
+    bl = bsub2.add_parser("lammps", help="timesteps/s: buck/coul/long vs lj/cut/coul/long, 1 and 2 ranks, OPENMP")
+    bl.add_argument("--out", required=True, help="result file (JSON)")
+    bl.add_argument("--n-molecules", type=int, default=250)
+    bl.add_argument("--steps", type=int, default=2000)
+    bl.set_defaults(func=cmd_benchmark_lammps)
 
     bench = bsub.add_parser("benchmark", help="training time and prediction throughput, written to a JSON file")
     bench.add_argument("--out", required=True, help="result file (JSON)")

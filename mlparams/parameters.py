@@ -61,6 +61,7 @@ class NonbondedParameters:
     scale14_coulomb: float = AMBER_SCALE14_COULOMB
     scale14_vdw: float = AMBER_SCALE14_VDW
     damping_nm: float | None = None
+    guard_switch_nm: float | None = None
     pair_vdw: dict | None = None
     table_r_nm: list | None = None
     notes: dict = field(default_factory=dict)
@@ -70,6 +71,8 @@ class NonbondedParameters:
             raise DataFormatError(f"unknown functional form {self.form!r}; choose one of {', '.join(FORMS)}")
         self.atom_type_index = np.asarray(self.atom_type_index, dtype=int)
         n = len(self.types)
+        if self.form == "buckingham" and (self.damping_nm is None or self.guard_switch_nm is None):
+            raise DataFormatError("the buckingham form needs damping_nm and guard_switch_nm (the short-range guard)")
         if self.form in PAIR_FORMS:
             needed = lj_gaussian_form.PAIR_PARAMETERS if self.form == "lj-gaussian" else ("energy",)
             missing = [p for p in needed if p not in (self.pair_vdw or {})]
@@ -119,7 +122,8 @@ class NonbondedParameters:
         """Van der Waals energy (kJ/mol) of a type pair at distances r (nm), from the pair table."""
         table = self.pair_table()
         if self.form == "buckingham":
-            return buckingham_form.energy(r, table["A"][ti, tj], table["B"][ti, tj], table["C"][ti, tj], self.damping_nm)
+            return buckingham_form.energy(r, table["A"][ti, tj], table["B"][ti, tj], table["C"][ti, tj],
+                                          self.damping_nm, self.guard_switch_nm)
         if self.form == "lj-gaussian":
             return lj_gaussian_form.energy(r, {k: v[ti, tj] for k, v in table.items()})
         if self.form == "tabulated":
@@ -131,7 +135,8 @@ class NonbondedParameters:
         out["atom_type_index"] = self.atom_type_index.tolist()
         if self.pair_vdw is not None:
             out["pair_vdw"] = {k: np.asarray(v).tolist() for k, v in self.pair_vdw.items()}
-        out["units"] = {"charge": "e", "mass": "Da", **FORMS[self.form].PARAMETER_UNITS, "damping_nm": "nm"}
+        out["units"] = {"charge": "e", "mass": "Da", **FORMS[self.form].PARAMETER_UNITS, "damping_nm": "nm",
+                        "guard_switch_nm": "nm"}
         return out
 
     @classmethod

@@ -136,6 +136,7 @@ def assign_parameters(
     return NonbondedParameters(
         model=model, form="buckingham", mixing_rule=mixing_rule or bk.DEFAULT_MIXING_RULE, types=types,
         atom_type_index=np.array(type_index), charge_model=charge_model, damping_nm=bk.DAMPING_NM,
+        guard_switch_nm=bk.SWITCH_NM,
     )
 
 

@@ -146,7 +146,8 @@ def _custom_nonbonded(params, prefix: str) -> str:
     expr = bk.openmm_expression(params.mixing_rule)
     lines = [f'  <CustomNonbondedForce energy="{expr}" bondCutoff="3">',
              f'    <GlobalParameter name="csign" defaultValue="{csign!r}"/>',
-             f'    <GlobalParameter name="dmp6" defaultValue="{params.damping_nm ** 6!r}"/>']
+             f'    <GlobalParameter name="dmp6" defaultValue="{params.damping_nm ** 6!r}"/>',
+             f'    <GlobalParameter name="rsw" defaultValue="{params.guard_switch_nm!r}"/>']
     for name in ("a", "b", "c"):
         lines.append(f'    <PerParticleParameter name="{name}"/>')
     for t_idx, (a, b, c) in enumerate(per_type):

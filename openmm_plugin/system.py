@@ -200,6 +200,7 @@ def _add_buckingham(system, msys, params, excluded, pairs14, cutoff_nm, long_ran
     force = openmm.CustomNonbondedForce(expression)
     force.addGlobalParameter("csign", csign)
     force.addGlobalParameter("dmp6", params.damping_nm**6)
+    force.addGlobalParameter("rsw", params.guard_switch_nm)
     names = ["a", "b", "c"]
     if ewald_alpha is not None:
         force.addGlobalParameter("ewald_alpha", ewald_alpha)
@@ -296,10 +297,9 @@ def _add_buckingham_tables(system, msys, params, excluded, cutoff_nm, long_range
 
     table = params.pair_table()
     n = len(params.types)
-    force = openmm.CustomNonbondedForce(
-        "Atab(t1,t2)*exp(-r/Btab(t1,t2)) - Ctab(t1,t2)/(r^6 + dmp6)"
-    )
+    force = openmm.CustomNonbondedForce(f"Atab(t1,t2)*exp(-r/Btab(t1,t2)) - Ctab(t1,t2)/(r^6 + {bk.OPENMM_GUARD})")
     force.addGlobalParameter("dmp6", params.damping_nm**6)
+    force.addGlobalParameter("rsw", params.guard_switch_nm)
     for name in ("A", "B", "C"):
         force.addTabulatedFunction(f"{name}tab", openmm.Discrete2DFunction(n, n, table[name].T.ravel().tolist()))
     force.addPerParticleParameter("t")
@@ -325,6 +325,7 @@ def _add_buckingham_14(system, msys, params, pairs14):
     bond = openmm.CustomBondForce(bk.OPENMM_PAIR_EXPRESSION)
     bond.addGlobalParameter("scale14", params.scale14_vdw)
     bond.addGlobalParameter("dmp6", params.damping_nm**6)
+    bond.addGlobalParameter("rsw", params.guard_switch_nm)
     for name in ("A", "B", "C"):
         bond.addPerBondParameter(name)
     ti = params.atom_type_index

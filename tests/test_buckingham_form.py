@@ -16,31 +16,35 @@ def test_energy_matches_closed_form_on_a_distance_scan():
     A, B, C = O
     expected = np.array([A * np.exp(-x / B) - C / x**6 for x in r])
     np.testing.assert_allclose(bk.energy_undamped(r, A, B, C), expected, rtol=1e-14)
-    d6 = bk.DAMPING_NM**6
-    guarded = np.array([A * np.exp(-x / B) - C / (x**6 + d6) for x in r])
-    np.testing.assert_allclose(bk.energy(r, A, B, C), guarded, rtol=1e-14)
+    d6, rs = bk.DAMPING_NM**6, bk.SWITCH_NM
+    inner = np.linspace(0.01, 0.3, 60)
+    guarded = np.array([A * np.exp(-x / B) - C / (x**6 + d6 * max(1 - x / rs, 0.0) ** 3) for x in inner])
+    np.testing.assert_allclose(bk.energy(inner, A, B, C), guarded, rtol=1e-14)
 
 
-def test_guard_changes_dispersion_by_under_half_a_percent_at_contact():
-    for r in (0.25, 0.3, 0.4):
-        change = (bk.energy(r, 0.0, 1.0, 1.0) - bk.energy_undamped(r, 0.0, 1.0, 1.0)) / bk.energy_undamped(r, 0.0, 1.0, 1.0)
-        assert -0.005 < change < 0.0
+def test_guard_leaves_the_papers_form_untouched_from_the_switch_distance_on():
+    r = np.linspace(bk.SWITCH_NM, 1.2, 50)
+    np.testing.assert_array_equal(bk.energy(r, *O), bk.energy_undamped(r, *O))
+    h = 1e-7  # energy and force are continuous across the switch
+    assert bk.energy(bk.SWITCH_NM - h, *O) == pytest.approx(bk.energy(bk.SWITCH_NM + h, *O), rel=1e-4)
+    assert bk.force(bk.SWITCH_NM - h, *O) == pytest.approx(bk.force(bk.SWITCH_NM + h, *O), rel=1e-4)
 
 
 def test_guard_keeps_every_shipped_model_pair_repulsive_at_short_range():
-    """All element pairs the shipped models produce (charges -1..1 e) repel at 0.05 nm and stay finite at 0."""
+    """All element pairs the shipped models produce (charges -2..2 e) repel from 0.01 to 0.1 nm, finite at 0."""
     from mlparams.models.buckingham_rf import MODELS, load_model
 
     for name in MODELS:
         model = load_model(name)
         atoms = model.predict_many(
-            [e for e in model.training_elements for _ in range(3)], [q for _ in model.training_elements for q in (-1.0, 0.0, 1.0)]
+            [e for e in model.training_elements for _ in range(5)],
+            [q for _ in model.training_elements for q in (-2.0, -1.0, 0.0, 1.0, 2.0)],
         )
         A = np.array([a.A_kJ_per_mol for a in atoms])
         B = np.array([a.B_nm for a in atoms])
         C = np.array([a.C_kJ_per_mol_nm6 for a in atoms])
         tA, tB, tC = bk.pair_table(A, B, C)
-        for r in (0.02, 0.05, 0.08):
+        for r in np.linspace(0.01, 0.1, 46):
             assert np.all(bk.force(r, tA, tB, tC) > 0), (name, r)
         assert np.all(np.isfinite(bk.energy(0.0, tA, tB, tC)))
         assert np.all(bk.energy(0.05, tA, tB, tC) > bk.energy(0.3, tA, tB, tC))
@@ -62,7 +66,7 @@ def test_openmm_per_particle_factors_reproduce_the_pair_table():
 
 
 def test_force_is_minus_the_derivative_of_energy():
-    r = np.linspace(0.2, 1.0, 50)
+    r = np.concatenate([np.linspace(0.02, 0.14, 20), np.linspace(0.2, 1.0, 30)])
     h = 1e-6
     numeric = -(bk.energy(r + h, *O) - bk.energy(r - h, *O)) / (2 * h)
     np.testing.assert_allclose(bk.force(r, *O), numeric, rtol=1e-6, atol=1e-6)

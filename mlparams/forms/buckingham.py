@@ -1,16 +1,18 @@
 """Buckingham exp-6 pair potential.
 
-    E(r) = A·exp(−r/B) − C/r⁶                     (the paper's form, :func:`energy_undamped`)
-    E(r) = A·exp(−r/B) − C/(r⁶ + d⁶)              (what the engines compute, :func:`energy`)
+    E(r) = A·exp(−r/B) − C/r⁶                               (the paper's form, :func:`energy_undamped`)
+    E(r) = A·exp(−r/B) − C/(r⁶ + d⁶·s(r))                   (what the engines compute, :func:`energy`)
+    s(r) = (1 − r/r_s)³ for r < r_s, 0 beyond
 
-Units (OpenMM's): r and B in nm, A in kJ/mol, C in kJ/mol·nm⁶, d in nm.
+Units (OpenMM's): r and B in nm, A in kJ/mol, C in kJ/mol·nm⁶, d and r_s in nm.
 
 The guard. With C > 0 the plain form has an inner maximum below which −C/r⁶ wins and the energy dives to
-−∞: two atoms that get too close fuse. The engines therefore use the damped dispersion −C/(r⁶ + d⁶) with
-d = 0.1 nm (:data:`DAMPING_NM`): finite at r = 0 (E(0) = A − C/d⁶), so the exponential wall dominates at
-short range. At contact distances the change is small: the dispersion term changes by the factor
-1/(1 + d⁶/r⁶), i.e. −0.4 % at 0.25 nm, −0.14 % at 0.30 nm, −0.02 % at 0.40 nm. Every pair the shipped
-models can produce is repulsive at 0.05 nm (tested).
+−∞: two atoms that get too close fuse. Below r_s = 0.15 nm (:data:`SWITCH_NM`) the engines damp the
+dispersion with d = 0.15 nm (:data:`DAMPING_NM`): E(0) = A − C/d⁶ is finite and the exponential wall wins
+at short range. s(r) and its first two derivatives vanish at r_s, so energy and force are smooth, and from
+0.15 nm on the form is exactly the paper's (LAMMPS then needs the guard's short table only inside 1.5 Å).
+Every pair the shipped models can produce (charges −2…2 e) is repulsive from 0.01 to 0.1 nm (tested;
+d = 0.1 nm left some heavy-element pairs attractive near 0.08 nm).
 
 Sign of C. In mlparams C > 0 means an attractive dispersion term, as in every exp-6 force field and in
 LAMMPS ``pair_style buck``. The seed repository of Lal et al. (2023) bounded C to [−1, 0] eV·Å⁶, i.e. a
@@ -37,7 +39,9 @@ from mlparams.errors import MixingError
 
 NAME = "buckingham"
 #: Damping length d of the dispersion term (nm): the short-range guard.
-DAMPING_NM = 0.1
+DAMPING_NM = 0.15
+#: The guard acts below this distance (nm) only.
+SWITCH_NM = 0.15
 PARAMETERS = ("A", "B", "C")
 PARAMETER_UNITS = {"A": "kJ/mol", "B": "nm", "C": "kJ/mol*nm^6"}
 MIXING_RULES = ("geometric", "arithmetic-b")
@@ -72,16 +76,25 @@ def energy_undamped(r, A, B, C):
     return A * np.exp(-r / B) - C / r**6
 
 
-def energy(r, A, B, C, d=DAMPING_NM):
-    """Guarded E(r) = A·exp(−r/B) − C/(r⁶ + d⁶) in kJ/mol for r in nm: the NumPy reference of the engines."""
+def guard_switch(r, rs=SWITCH_NM):
+    """s(r) = (1 − r/r_s)³ below r_s, 0 beyond; and ds/dr."""
     r = np.asarray(r, dtype=float)
-    return A * np.exp(-r / B) - C / (r**6 + d**6)
+    x = np.clip(1.0 - r / rs, 0.0, None)
+    return x**3, -3.0 * x**2 / rs
 
 
-def force(r, A, B, C, d=DAMPING_NM):
+def energy(r, A, B, C, d=DAMPING_NM, rs=SWITCH_NM):
+    """Guarded E(r) = A·exp(−r/B) − C/(r⁶ + d⁶·s(r)) in kJ/mol for r in nm: the engines' NumPy reference."""
+    r = np.asarray(r, dtype=float)
+    s, _ = guard_switch(r, rs)
+    return A * np.exp(-r / B) - C / (r**6 + d**6 * s)
+
+
+def force(r, A, B, C, d=DAMPING_NM, rs=SWITCH_NM):
     """Radial force −dE/dr of :func:`energy` in kJ/mol/nm (positive = repulsive)."""
     r = np.asarray(r, dtype=float)
-    return (A / B) * np.exp(-r / B) - 6.0 * C * r**5 / (r**6 + d**6) ** 2
+    s, ds = guard_switch(r, rs)
+    return (A / B) * np.exp(-r / B) - C * (6.0 * r**5 + d**6 * ds) / (r**6 + d**6 * s) ** 2
 
 
 def _common_sign(Ci, Cj):
@@ -126,6 +139,8 @@ def pair_table(A, B, C, rule: str = DEFAULT_MIXING_RULE):
 
 
 # --- OpenMM ---------------------------------------------------------------------------------------------
+#: d⁶·s(r) in OpenMM's expression language, with global parameters dmp6 = d⁶ and rsw = r_s.
+OPENMM_GUARD = "dmp6*step(rsw-r)*(1-r/rsw)^3"
 # The mixing rules factorise into per-particle parameters, so the CustomNonbondedForce needs no table
 # look-ups: for "geometric", A_ij = a_i·a_j with a = √A, B_ij = b_i·b_j with b = √B, and
 # C_ij = s·c_i·c_j with c = √|C| and s the model's common sign of C.
@@ -139,7 +154,7 @@ def openmm_expression(rule: str = DEFAULT_MIXING_RULE) -> str:
         mixed_b = "0.5*(b1+b2)"
     else:
         raise MixingError(f"unknown mixing rule {rule!r}; choose one of {', '.join(MIXING_RULES)}")
-    return f"a1*a2*exp(-r/({mixed_b})) - csign*c1*c2/(r^6 + dmp6)"
+    return f"a1*a2*exp(-r/({mixed_b})) - csign*c1*c2/(r^6 + {OPENMM_GUARD})"
 
 
 def openmm_per_particle(A, B, C, rule: str = DEFAULT_MIXING_RULE):
@@ -154,4 +169,4 @@ def openmm_per_particle(A, B, C, rule: str = DEFAULT_MIXING_RULE):
 
 
 #: Expression of the scaled 1-4 pairs (CustomBondForce), with the pair's own mixed A, B, C.
-OPENMM_PAIR_EXPRESSION = "scale14*(A*exp(-r/B) - C/(r^6 + dmp6))"
+OPENMM_PAIR_EXPRESSION = f"scale14*(A*exp(-r/B) - C/(r^6 + {OPENMM_GUARD}))"

