@@ -254,6 +254,10 @@ def cmd_compare_engines(args) -> int:
     from mlparams.systems import build_system
     from mlparams.validation.cross_engine import compare_engines
 
+    if args.suite:
+        return _compare_engines_suite(args)
+    if args.molecule is None:
+        raise MlparamsError("give a molecule (SMILES or file) or --suite")
     species = _box_species(args)
     periodic = args.n_molecules > 1
     msys = build_system([species], [args.n_molecules], args.model,
@@ -274,6 +278,24 @@ def cmd_compare_engines(args) -> int:
             print(f"{term:>9}: openmm {row['openmm']:>16.6f}  lammps {row['lammps']:>16.6f}  rel_diff {row['rel_diff']:.2e}")
         print(f"   forces: max |dF| {result['forces']['max_abs_diff_kJ_mol_nm']:.3e} kJ/mol/nm, "
               f"rel {result['forces']['rel_diff']:.2e}")
+    return 0
+
+
+def _compare_engines_suite(args) -> int:
+    from mlparams.benchmarking import envelope, write_json
+    from mlparams.validation.cross_engine import run_suite, suite_markdown
+
+    if not args.out:
+        raise MlparamsError("--suite needs --out FILE.json")
+    results = run_suite(progress=lambda line: print(line, file=sys.stderr))
+    path = write_json(envelope(results, "cross-engine-suite"), Path(args.out))
+    table = suite_markdown(results)
+    md = Path(args.out).with_suffix(".md")
+    tmp = md.with_suffix(".md.tmp")
+    tmp.write_text(table + "\n")
+    tmp.replace(md)
+    print(table)
+    print(f"wrote {path} and {md}")
     return 0
 
 
@@ -373,7 +395,9 @@ def build_parser() -> argparse.ArgumentParser:
     el.set_defaults(func=cmd_export_lammps)
 
     ce = sub.add_parser("compare-engines", help="OpenMM vs LAMMPS energies per term on the same coordinates")
-    ce.add_argument("molecule", help="SMILES or molecule file")
+    ce.add_argument("molecule", nargs="?", default=None, help="SMILES or molecule file")
+    ce.add_argument("--suite", action="store_true", help="water, ethanol, EC boxes and a gas-phase molecule, every model")
+    ce.add_argument("--out", default=None, help="with --suite: JSON file (a markdown table is written beside it)")
     ce.add_argument("--model", choices=("gaff2", "buckingham", "buckingham-lal2023"), default="buckingham")
     ce.add_argument("--n-molecules", type=int, default=20, help="1 = one molecule in the gas phase")
     ce.add_argument("--density", type=float, default=DEFAULT_PACKING_DENSITY, help="packing density, g/cm3")

@@ -129,3 +129,12 @@ def test_cli_export_lammps_and_compare_engines(run_cli, tmp_path):
     for term in ("bond", "angle", "dihedral", "improper", "vdw", "coulomb", "total"):
         assert set(result[term]) == {"openmm", "lammps", "rel_diff"}
     assert result["total"]["rel_diff"] < 1e-4
+
+
+def test_single_point_leaves_the_working_directory_alone(ethanol_box, tmp_path, monkeypatch):
+    from mlparams.lammps_inputs.driver import single_point
+
+    monkeypatch.chdir(tmp_path)
+    _, out = ethanol_box
+    single_point(out)
+    assert Path.cwd() == tmp_path

@@ -77,3 +77,45 @@ def compare_engines(msys, cutoff_nm: float = 0.9, long_range_correction: bool = 
     result["forces"] = {"max_abs_diff_kJ_mol_nm": float(np.abs(f_omm - f_lmp).max()), "max_abs_force": scale,
                         "rel_diff": float(np.abs(f_omm - f_lmp).max() / scale) if scale > 0 else 0.0}
     return result
+
+
+#: The standard cross-engine suite: (label, SMILES, molecules, packing density g/cm³); 1 molecule = gas phase.
+SUITE = (
+    ("water box", "O", 60, 0.95),
+    ("ethanol box", "CCO", 30, 0.75),
+    ("ethylene carbonate box", "C1COC(=O)O1", 20, 1.25),
+    ("ethanol, one molecule in the gas phase", "CCO", 1, None),
+)
+SUITE_MODELS = ("gaff2", "buckingham", "buckingham-lal2023")
+
+
+def run_suite(progress=print) -> dict:
+    """compare_engines for every SUITE entry and model, long-range corrections on and off."""
+    from mlparams.molecules import from_smiles
+    from mlparams.systems import build_system
+
+    rows = []
+    for label, smiles, n, density in SUITE:
+        for model in SUITE_MODELS:
+            msys = build_system([from_smiles(smiles)], [n], model, density_g_cm3=density, seed=2)
+            cutoff = round(0.49 * float(msys.box_nm[0]), 3) if msys.periodic else 0.9
+            for lrc in ((True, False) if msys.periodic else (True,)):
+                result = compare_engines(msys, cutoff_nm=cutoff, long_range_correction=lrc)
+                rows.append({"system": label, "smiles": smiles, "n_molecules": n, "model": model, "cutoff_nm": cutoff,
+                             "long_range_correction": lrc if msys.periodic else None, "terms": result})
+                if progress:
+                    progress(f"{label}, {model}, corrections {'on' if lrc else 'off'}: total rel_diff "
+                             f"{result['total']['rel_diff']:.1e}")
+    return {"cases": rows}
+
+
+def suite_markdown(results: dict) -> str:
+    """One row per case: relative differences of van der Waals, Coulomb, total and forces."""
+    lines = ["| system | model | tails | bonded (max) | vdW | Coulomb | total | forces |", "|---|---|---|---|---|---|---|---|"]
+    for row in results["cases"]:
+        t = row["terms"]
+        bonded = max(t[k]["rel_diff"] for k in ("bond", "angle", "dihedral"))
+        tails = {True: "on", False: "off", None: "–"}[row["long_range_correction"]]
+        lines.append(f"| {row['system']} | {row['model']} | {tails} | {bonded:.1e} | {t['vdw']['rel_diff']:.1e} | "
+                     f"{t['coulomb']['rel_diff']:.1e} | {t['total']['rel_diff']:.1e} | {t['forces']['rel_diff']:.1e} |")
+    return "\n".join(lines)
