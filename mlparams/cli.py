@@ -299,6 +299,20 @@ def _compare_engines_suite(args) -> int:
     return 0
 
 
+def cmd_validate_interaction(args) -> int:
+    from mlparams.validation.interaction import run
+
+    summary = run(args.dimers, args.model, args.out, progress=not args.quiet)
+    o = summary["overall"]
+    if o.get("n"):
+        print(f"{summary['set']} / {args.model}: {summary['n_ok']} dimers, MAE {o['MAE']:.2f}, RMSE {o['RMSE']:.2f}, "
+              f"mean signed {o['MSE']:+.2f}, max {o['max_abs']:.2f} kcal/mol; {summary['n_skipped']} skipped; {summary['seconds']} s")
+    else:
+        print(f"{summary['set']} / {args.model}: no dimer could be evaluated; {summary['n_skipped']} skipped")
+    print(f"wrote {Path(args.out) / 'interaction_results.csv'}, summary.md, summary.json, parity.png")
+    return 0
+
+
 def cmd_benchmark_lammps(args) -> int:
     from mlparams.lammps_inputs.benchmark import markdown_table, run_benchmark, write_result
 
@@ -406,6 +420,15 @@ def build_parser() -> argparse.ArgumentParser:
     ce.add_argument("--seed", type=int, default=1)
     ce.add_argument("--json", action="store_true", help="one JSON object")
     ce.set_defaults(func=cmd_compare_engines)
+
+    val = sub.add_parser("validate", help="validation drivers")
+    vsub = val.add_subparsers(dest="what", required=True)
+    vi = vsub.add_parser("interaction", help="dimer interaction energies against CCSD(T)-level references")
+    vi.add_argument("--dimers", required=True, help="folder of extended-XYZ dimers, or s22 / basepairs / jsch")
+    vi.add_argument("--model", choices=("gaff2", "buckingham", "buckingham-lal2023"), default="buckingham")
+    vi.add_argument("--out", required=True, help="output folder")
+    vi.add_argument("--quiet", action="store_true", help="no progress bar")
+    vi.set_defaults(func=cmd_validate_interaction)
 
     benchmark = sub.add_parser("benchmark", help="engine speed benchmarks, written to JSON")
     bsub2 = benchmark.add_subparsers(dest="benchmark_engine", required=True)

@@ -359,6 +359,37 @@ def energy_terms(system, positions_nm, box_nm=None, platform: str = "Reference")
     return out
 
 
+def coulomb_and_vdw(system, positions_nm, box_nm=None, platform: str = "Reference") -> dict[str, float]:
+    """Energies (kJ/mol) split into "coulomb" and "vdw" (scaled 1-4 pairs included), plus every group's term.
+
+    For the lj form, whose Lennard-Jones shares the NonbondedForce with Coulomb, Coulomb is evaluated on a
+    copy of the System with the Lennard-Jones parameters zeroed and vdw is the remainder.
+    """
+    import copy
+
+    import openmm
+
+    terms = energy_terms(system, positions_nm, box_nm, platform)
+    if "coulomb+vdw" not in terms:
+        terms["vdw"] = terms.get("vdw", 0.0) + terms.pop("vdw14", 0.0)
+        terms.setdefault("coulomb", 0.0)
+        return terms
+    bare = copy.deepcopy(system)
+    nb = next(f for f in bare.getForces() if isinstance(f, openmm.NonbondedForce))
+    for i in range(nb.getNumParticles()):
+        q, s, _ = nb.getParticleParameters(i)
+        nb.setParticleParameters(i, q, s, 0.0)
+    for k in range(nb.getNumExceptions()):
+        i, j, qq, s, _ = nb.getExceptionParameters(k)
+        nb.setExceptionParameters(k, i, j, qq, s, 0.0)
+    nb.setUseDispersionCorrection(False)
+    coulomb = energy_terms(bare, positions_nm, box_nm, platform)
+    both = terms.pop("coulomb+vdw")
+    terms["coulomb"] = coulomb.get("coulomb+vdw", coulomb.get("coulomb", 0.0))
+    terms["vdw"] = both - terms["coulomb"]
+    return terms
+
+
 def _has_lj(force) -> bool:
     return any(force.getParticleParameters(i)[2]._value != 0.0 for i in range(force.getNumParticles()))
 

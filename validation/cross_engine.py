@@ -25,30 +25,12 @@ def _openmm_terms(msys, cutoff_nm, long_range_correction):
     import openmm
     from openmm import unit
 
-    from mlparams.openmm_plugin.system import energy_terms, to_openmm
+    from mlparams.openmm_plugin.system import coulomb_and_vdw, to_openmm
 
     system, _, pos = to_openmm(msys, cutoff_nm=cutoff_nm, ewald_tolerance=TIGHT_EWALD_TOLERANCE,
                                long_range_correction=long_range_correction)
-    terms = energy_terms(system, pos, msys.box_nm)
-    out = {k: terms.get(k, 0.0) for k in ("bond", "angle", "dihedral", "improper", "total")}
-    if "coulomb+vdw" in terms:
-        nb = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
-        for i in range(nb.getNumParticles()):
-            q, s, _ = nb.getParticleParameters(i)
-            nb.setParticleParameters(i, q, s, 0.0)
-        for k in range(nb.getNumExceptions()):
-            i, j, qq, s, _ = nb.getExceptionParameters(k)
-            nb.setExceptionParameters(k, i, j, qq, s, 0.0)
-        nb.setUseDispersionCorrection(False)
-        coulomb_only = energy_terms(system, pos, msys.box_nm)
-        key = "coulomb+vdw" if "coulomb+vdw" in coulomb_only else "coulomb"
-        out["coulomb"] = coulomb_only[key]
-        out["vdw"] = terms["coulomb+vdw"] - out["coulomb"]
-        system, _, pos = to_openmm(msys, cutoff_nm=cutoff_nm, ewald_tolerance=TIGHT_EWALD_TOLERANCE,
-                                   long_range_correction=long_range_correction)
-    else:
-        out["coulomb"] = terms["coulomb"]
-        out["vdw"] = terms.get("vdw", 0.0) + terms.get("vdw14", 0.0)
+    terms = coulomb_and_vdw(system, pos, msys.box_nm)
+    out = {k: terms.get(k, 0.0) for k in ("bond", "angle", "dihedral", "improper", "vdw", "coulomb", "total")}
     context = openmm.Context(system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference"))
     context.setPositions(pos * unit.nanometer)
     if msys.periodic:
