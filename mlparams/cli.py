@@ -313,6 +313,23 @@ def cmd_validate_interaction(args) -> int:
     return 0
 
 
+def cmd_validate_density(args) -> int:
+    from mlparams.validation.density import run
+
+    names = [n.strip() for n in args.only.split(",")] if args.only else None
+    summary = run(args.liquids, args.model, args.engine, args.out, profile="quick" if args.quick else "default",
+                  jobs=args.jobs, names=names, progress=not args.quiet)
+    line = f"{args.engine}/{args.model}: {summary['n_ok']} of {summary['n_liquids']} liquids ok"
+    if summary["n_ok"]:
+        line += (f"; MAE {summary['MAE_g_cm3']:.4f} g/cm3, mean unsigned {summary['mean_unsigned_rel_pct']:.2f} %, "
+                 f"mean signed {summary['mean_signed_rel_pct']:+.2f} %")
+    print(line)
+    for name, why in summary["failed"].items():
+        print(f"  {name}: {why}")
+    print(f"wrote {Path(args.out) / 'density_results.csv'}, summary.md, density_parity.png, density_vs_time.png")
+    return 0
+
+
 def cmd_benchmark_lammps(args) -> int:
     from mlparams.lammps_inputs.benchmark import markdown_table, run_benchmark, write_result
 
@@ -429,6 +446,17 @@ def build_parser() -> argparse.ArgumentParser:
     vi.add_argument("--out", required=True, help="output folder")
     vi.add_argument("--quiet", action="store_true", help="no progress bar")
     vi.set_defaults(func=cmd_validate_interaction)
+
+    vd = vsub.add_parser("density", help="NPT liquid densities against experiment")
+    vd.add_argument("--liquids", default="dev", help="CSV (name, smiles, T_K, P_kPa, density_g_cm3) or 'dev' (41 liquids)")
+    vd.add_argument("--model", choices=("gaff2", "buckingham", "buckingham-lal2023"), default="buckingham")
+    vd.add_argument("--engine", choices=("openmm", "lammps"), default="openmm")
+    vd.add_argument("--out", required=True, help="output folder (reruns resume there)")
+    vd.add_argument("--quick", action="store_true", help="tiny boxes for a few ps (CI), not for real numbers")
+    vd.add_argument("--only", default=None, help="comma-separated liquid names to run")
+    vd.add_argument("--jobs", type=int, default=None, help="liquids in parallel (default: one per core)")
+    vd.add_argument("--quiet", action="store_true")
+    vd.set_defaults(func=cmd_validate_density)
 
     benchmark = sub.add_parser("benchmark", help="engine speed benchmarks, written to JSON")
     bsub2 = benchmark.add_subparsers(dest="benchmark_engine", required=True)

@@ -1,0 +1,406 @@
+"""Density validation: NPT liquid densities against experiment, in OpenMM or LAMMPS.
+
+For each liquid of a CSV (columns name, smiles, T_K, P_kPa, density_g_cm3; ``dev`` is the built-in set of 41
+liquids), one job packs a cubic box, minimises, runs NVT then NPT, detects where equilibrium starts, and
+reports the mean density of the rest with a statistical error from its autocorrelation time.
+
+Protocol (the same in both engines; :data:`PROFILES`):
+
+* box: enough molecules for ``target_atoms`` atoms and an edge above 2 × cutoff + 0.4 nm, packed by packmol at
+  ``packing_fraction`` × the experimental density;
+* GAFF2 bonded terms, the model's charges and van der Waals form; bonds to hydrogen constrained (SHAKE in
+  LAMMPS), 2 fs; cutoff 0.9 nm; PME (OpenMM, tolerance 5e-4) / PPPM (LAMMPS, 1e-5); long-range van der Waals
+  correction on;
+* minimisation; NVT (``nvt_ps``); NPT (``npt_ps``) at T_K and P_kPa. OpenMM: Langevin (1/ps) and Monte Carlo
+  barostat (every 25 steps). LAMMPS: Nosé–Hoover thermostat and barostat (``fix npt``, damping 100 and
+  1000 fs): the thermostat and barostat differ, the ensemble is the same;
+* density sampled every ``sample_ps``; equilibration detected as the start that maximises the number of
+  uncorrelated samples (Chodera, JCTC 12, 1799 (2016)); error = standard deviation / √(effective samples).
+
+Each finished liquid is written to DIR/density_results.csv at once; a rerun skips the liquids already there; a
+liquid that fails (packing, antechamber, NaN, a collapsed or exploded box) is recorded with its reason and the
+others go on. Liquids run in parallel over the cores (``jobs``), each job with cores/jobs threads.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.resources
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mlparams.errors import DataFormatError, MissingFileError, MlparamsError
+
+REQUIRED = ("name", "smiles", "T_K", "P_kPa", "density_g_cm3")
+COLUMNS = ("name", "smiles", "T_K", "rho_exp", "rho_sim", "rho_sim_err", "rel_err_pct", "n_molecules",
+           "production_ps", "engine", "model", "status", "seconds")
+ENGINES = ("openmm", "lammps")
+#: Density outside [0.3, 2.5] × experiment means a box that fell apart or collapsed.
+SANE_RATIO = (0.3, 2.5)
+
+
+@dataclass(frozen=True)
+class Protocol:
+    target_atoms: int
+    cutoff_nm: float
+    nvt_ps: float
+    npt_ps: float
+    sample_ps: float
+    packing_fraction: float = 0.85
+    timestep_fs: float = 2.0
+
+
+PROFILES = {
+    "default": Protocol(target_atoms=2500, cutoff_nm=0.9, nvt_ps=10.0, npt_ps=250.0, sample_ps=0.5),
+    "quick": Protocol(target_atoms=300, cutoff_nm=0.6, nvt_ps=1.0, npt_ps=5.0, sample_ps=0.1),
+}
+
+
+def read_liquids(spec: str) -> list[dict]:
+    """Rows of a liquids CSV (a path, or ``dev`` for the vendored 41 liquids), checked for the needed columns."""
+    path = Path(spec)
+    if spec == "dev" and not path.is_file():
+        path = Path(importlib.resources.files("mlparams") / "data" / "densities" / "liquid_densities_dev.csv")
+    if not path.is_file():
+        raise MissingFileError(f"liquids file {spec} does not exist; give a CSV with {', '.join(REQUIRED)} or 'dev'")
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    missing = [c for c in REQUIRED if rows and c not in rows[0]] if rows else list(REQUIRED)
+    if missing:
+        raise DataFormatError(f"{path} lacks the column(s) {', '.join(missing)}; a liquids CSV needs {', '.join(REQUIRED)}")
+    for r in rows:
+        for c in ("T_K", "P_kPa", "density_g_cm3"):
+            try:
+                float(r[c])
+            except ValueError:
+                raise DataFormatError(f"{path}: {r['name']}: {c} = {r[c]!r} is not a number") from None
+    return rows
+
+
+def statistical_inefficiency(x) -> float:
+    """g = 1 + 2 Σ (1 − t/N) C(t), summed until the autocorrelation first drops below zero."""
+    x = np.asarray(x, dtype=float)
+    n = x.size
+    dx = x - x.mean()
+    var = float(dx @ dx) / n
+    if n < 3 or var == 0.0:
+        return 1.0
+    g = 1.0
+    for t in range(1, n - 1):
+        c = float(dx[:-t] @ dx[t:]) / ((n - t) * var)
+        if c <= 0.0:
+            break
+        g += 2.0 * c * (1.0 - t / n)
+    return max(g, 1.0)
+
+
+def equilibrated_mean(series) -> dict:
+    """Start of equilibrium (index), mean, error and effective sample count of a time series."""
+    x = np.asarray(series, dtype=float)
+    best = (0, 1.0, 0.0)
+    for t0 in range(0, max(1, x.size // 2), max(1, x.size // 40)):
+        g = statistical_inefficiency(x[t0:])
+        n_eff = (x.size - t0) / g
+        if n_eff > best[2]:
+            best = (t0, g, n_eff)
+    t0, g, n_eff = best
+    tail = x[t0:]
+    err = float(tail.std(ddof=1) / math.sqrt(max(n_eff, 1.0))) if tail.size > 1 else float("nan")
+    return {"t0_index": t0, "mean": float(tail.mean()), "error": err, "n_eff": float(n_eff), "g": float(g)}
+
+
+def _box_size(species, protocol: Protocol, rho_exp: float) -> int:
+    from mlparams.packing import box_length_nm
+
+    n = max(1, math.ceil(protocol.target_atoms / species.n_atoms))
+    while box_length_nm([species], [n], rho_exp) < 2 * protocol.cutoff_nm + 0.4:
+        n += max(1, n // 10)
+    return n
+
+
+def _run_openmm(msys, protocol: Protocol, T: float, P_bar: float, threads: int, workdir: Path):
+    import openmm
+    from openmm import unit
+
+    from mlparams.openmm_plugin.simulate import make_simulation
+    from mlparams.openmm_plugin.system import to_openmm
+
+    system, topology, pos = to_openmm(msys, cutoff_nm=protocol.cutoff_nm, constraints="HBonds")
+    sim = make_simulation(system, topology, pos, temperature_k=T, pressure_bar=P_bar, threads=threads)
+    barostat = next(f for f in sim.system.getForces() if isinstance(f, openmm.MonteCarloBarostat))
+    sim.context.setParameter(openmm.MonteCarloBarostat.Pressure(), P_bar)
+    sim.minimizeEnergy(maxIterations=1000)
+    sim.context.setVelocitiesToTemperature(T * unit.kelvin, 1)
+    steps_per_sample = max(1, int(round(protocol.sample_ps * 1000 / protocol.timestep_fs)))
+    mass_g = sum(sim.system.getParticleMass(i).value_in_unit(unit.dalton) for i in range(sim.system.getNumParticles())) / 6.02214076e23
+    barostat.setFrequency(0)  # NVT first
+    sim.step(int(round(protocol.nvt_ps * 1000 / protocol.timestep_fs)))
+    barostat.setFrequency(25)
+    sim.context.reinitialize(preserveState=True)
+    times, rhos = [], []
+    for _ in range(int(round(protocol.npt_ps / protocol.sample_ps))):
+        sim.step(steps_per_sample)
+        state = sim.context.getState(getEnergy=True)
+        box = state.getPeriodicBoxVectors(asNumpy=True).value_in_unit(unit.nanometer)
+        rho = mass_g / (float(np.linalg.det(box)) * 1e-21)
+        if not np.isfinite(state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)) or not np.isfinite(rho):
+            raise MlparamsError("NaN in the simulation")
+        times.append(state.getTime().value_in_unit(unit.picosecond) - protocol.nvt_ps)
+        rhos.append(rho)
+    return np.array(times), np.array(rhos)
+
+
+def _run_lammps(msys, protocol: Protocol, T: float, P_bar: float, threads: int, workdir: Path):
+    from mlparams.lammps_inputs.writer import THERMO, write_inputs
+
+    write_inputs(msys, workdir, cutoff_nm=protocol.cutoff_nm, temperature_k=T, pressure_bar=P_bar)
+    shake = re.search(r"fix hbonds all shake (.*)", (workdir / "in.lmp").read_text())
+    dt = protocol.timestep_fs
+    every = max(1, int(round(protocol.sample_ps * 1000 / dt)))
+    deck = [
+        "units real", "atom_style full", "boundary p p p", "include styles.lmp", "read_data data.lmp",
+        "include settings.lmp", "neighbor 2.0 bin", "neigh_modify every 1 delay 0 check yes",
+        THERMO, "thermo_modify norm no", "minimize 1.0e-6 1.0e-8 1000 10000", "reset_timestep 0",
+        f"timestep {dt}",
+    ]
+    if shake:
+        deck.append("fix hbonds all shake " + shake.group(1))
+    deck += [
+        f"velocity all create {T} 4928459 mom yes rot yes dist gaussian",
+        f"fix nvt all nvt temp {T} {T} {100 * dt}", f"run {int(round(protocol.nvt_ps * 1000 / dt))}", "unfix nvt",
+        "reset_timestep 0", f"fix npt all npt temp {T} {T} {100 * dt} iso {P_bar} {P_bar} {1000 * dt}",
+        "thermo_style custom step time density pe", f"thermo {every}", "thermo_modify norm no",
+        f"run {int(round(protocol.npt_ps * 1000 / dt))}",
+    ]
+    (workdir / "in.density").write_text("\n".join(deck) + "\n")
+    lmp = str(Path(sys.executable).parent / "lmp")
+    cmd = [lmp, "-in", "in.density", "-log", "log.density", "-screen", "none"]
+    if threads > 1:
+        cmd += ["-sf", "omp", "-pk", "omp", str(threads)]
+    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
+    log = (workdir / "log.density").read_text() if (workdir / "log.density").is_file() else ""
+    if proc.returncode != 0:
+        errors = [line for line in log.splitlines() + proc.stdout.splitlines() if line.startswith("ERROR")]
+        raise MlparamsError(f"LAMMPS failed: {(errors or ['no error line'])[-1]}")
+    lines = log.splitlines()
+    header = max((k for k, line in enumerate(lines) if line.split()[:3] == ["Step", "Time", "Density"]), default=None)
+    times, rhos = [], []
+    for line in lines[header + 1:] if header is not None else []:
+        if line.startswith("Loop time"):
+            break
+        parts = line.split()
+        if len(parts) == 4 and parts[0].isdigit():
+            t_ps, rho = float(parts[1]) / 1000.0, float(parts[2])
+            if not np.isfinite(rho):
+                raise MlparamsError("NaN in the simulation")
+            times.append(t_ps)
+            rhos.append(rho)
+    if not rhos:
+        raise MlparamsError("LAMMPS printed no density")
+    return np.array(times[1:]), np.array(rhos[1:])  # drop the step-0 line
+
+
+def run_liquid(row: dict, model: str, engine: str, protocol: Protocol, threads: int, workdir: str) -> dict:
+    """One liquid from packing to analysed density; never raises (failures become a status)."""
+    t0 = time.perf_counter()
+    out = {"name": row["name"], "smiles": row["smiles"], "T_K": float(row["T_K"]), "rho_exp": float(row["density_g_cm3"]),
+           "rho_sim": None, "rho_sim_err": None, "rel_err_pct": None, "n_molecules": None,
+           "production_ps": None, "engine": engine, "model": model, "status": "", "seconds": None}
+    series = None
+    try:
+        from mlparams.molecules import from_smiles
+        from mlparams.systems import build_system
+
+        work = Path(workdir)
+        work.mkdir(parents=True, exist_ok=True)
+        species = from_smiles(row["smiles"])
+        n = _box_size(species, protocol, out["rho_exp"])
+        out["n_molecules"] = n
+        msys = build_system([species], [n], model, density_g_cm3=protocol.packing_fraction * out["rho_exp"], seed=7)
+        T, P_bar = float(row["T_K"]), float(row["P_kPa"]) / 100.0
+        runner = _run_openmm if engine == "openmm" else _run_lammps
+        times, rhos = runner(msys, protocol, T, P_bar, threads, work)
+        series = (times.tolist(), rhos.tolist())
+        lo, hi = SANE_RATIO
+        if not (lo * out["rho_exp"] < rhos[-1] < hi * out["rho_exp"]):
+            raise MlparamsError(f"the box {'exploded' if rhos[-1] < out['rho_exp'] else 'collapsed'}: final density "
+                                f"{rhos[-1]:.3f} g/cm3")
+        stats = equilibrated_mean(rhos)
+        out.update(rho_sim=stats["mean"], rho_sim_err=stats["error"],
+                   rel_err_pct=100.0 * (stats["mean"] - out["rho_exp"]) / out["rho_exp"],
+                   production_ps=float(times[-1] - times[stats["t0_index"]]), status="ok")
+    except MlparamsError as exc:
+        out["status"] = f"failed: {exc}"
+    except Exception as exc:  # an engine's own exception: keep the reason, keep going
+        out["status"] = f"failed: {exc.__class__.__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+        out["traceback"] = traceback.format_exc(limit=3)
+    out["seconds"] = round(time.perf_counter() - t0, 1)
+    out["series"] = series
+    return out
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
+
+
+def run(liquids: str, model: str, engine: str, out, profile: str = "default", jobs: int | None = None,
+        names: list[str] | None = None, progress: bool = True) -> dict:
+    """Run every liquid not yet in DIR/density_results.csv; write results, plots and summary."""
+    if engine not in ENGINES:
+        raise MlparamsError(f"unknown engine {engine!r}; choose openmm or lammps")
+    if profile not in PROFILES:
+        raise MlparamsError(f"unknown profile {profile!r}; choose {', '.join(PROFILES)}")
+    protocol = PROFILES[profile]
+    rows = read_liquids(liquids)
+    if names:
+        unknown = sorted(set(names) - {r["name"] for r in rows})
+        if unknown:
+            raise MlparamsError(f"liquid(s) {', '.join(unknown)} not in {liquids}; check --only")
+        rows = [r for r in rows if r["name"] in names]
+    out = Path(out)
+    (out / "series").mkdir(parents=True, exist_ok=True)
+    results_path = out / "density_results.csv"
+    done = _read_results(results_path)
+    todo = [r for r in rows if r["name"] not in done]
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    jobs = max(1, min(jobs or cores, len(todo) or 1))
+    threads = max(1, cores // jobs)
+    bar = None
+    if progress and todo:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(todo), desc=f"{engine}/{model} ({profile})", unit="liquid")
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(run_liquid, r, model, engine, protocol, threads, str(out / "work" / _slug(r["name"])))
+                   for r in todo]
+        for fut in as_completed(futures):
+            res = fut.result()
+            series = res.pop("series", None)
+            res.pop("traceback", None)
+            if series:
+                _write_series(out / "series" / f"{_slug(res['name'])}.csv", *series)
+            done[res["name"]] = {k: res.get(k) for k in COLUMNS}
+            _write_results(results_path, done, [r["name"] for r in read_liquids(liquids)])
+            if bar:
+                bar.update(1)
+                bar.set_postfix_str(f"{res['name']}: {res['status'][:40]}")
+    if bar:
+        bar.close()
+    summary = summarise(done, model, engine, profile, protocol)
+    _atomic_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    _atomic_text(out / "summary.md", summary_markdown(summary, done))
+    plots(done, out, f"{engine} / {model} ({profile})")
+    return summary
+
+
+def _read_results(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    with open(path, newline="") as fh:
+        return {r["name"]: r for r in csv.DictReader(fh)}
+
+
+def _write_results(path: Path, done: dict, order: list[str]) -> None:
+    tmp = path.with_suffix(".csv.tmp")
+    with open(tmp, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS)
+        w.writeheader()
+        for name in sorted(done, key=lambda n: order.index(n) if n in order else len(order)):
+            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in done[name].items()})
+    tmp.replace(path)
+
+
+def _write_series(path: Path, times, rhos) -> None:
+    _atomic_text(path, "t_ps,density_g_cm3\n" + "\n".join(f"{t:.4f},{r:.6f}" for t, r in zip(times, rhos)) + "\n")
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def _ok(done: dict) -> list[dict]:
+    return [r for r in done.values() if str(r["status"]) == "ok"]
+
+
+def summarise(done: dict, model: str, engine: str, profile: str, protocol: Protocol) -> dict:
+    ok = _ok(done)
+    err = np.array([float(r["rho_sim"]) - float(r["rho_exp"]) for r in ok])
+    rel = np.array([float(r["rel_err_pct"]) for r in ok])
+    stats = {}
+    if ok:
+        stats = {"MAE_g_cm3": float(np.mean(np.abs(err))), "RMSE_g_cm3": float(np.sqrt(np.mean(err**2))),
+                 "mean_signed_rel_pct": float(np.mean(rel)), "mean_unsigned_rel_pct": float(np.mean(np.abs(rel)))}
+    return {"model": model, "engine": engine, "profile": profile, "protocol": asdict(protocol),
+            "n_liquids": len(done), "n_ok": len(ok), "n_failed": len(done) - len(ok), **stats,
+            "failed": {n: r["status"] for n, r in done.items() if str(r["status"]) != "ok"}}
+
+
+def summary_markdown(summary: dict, done: dict) -> str:
+    lines = [f"# Densities: {summary['engine']}, model {summary['model']}, profile {summary['profile']}", "",
+             f"{summary['n_ok']} of {summary['n_liquids']} liquids finished, {summary['n_failed']} failed."]
+    if summary["n_ok"]:
+        lines += ["", f"MAE {summary['MAE_g_cm3']:.4f} g/cm3, RMSE {summary['RMSE_g_cm3']:.4f} g/cm3, mean signed "
+                  f"{summary['mean_signed_rel_pct']:+.2f} %, mean unsigned {summary['mean_unsigned_rel_pct']:.2f} %."]
+    lines += ["", "| liquid | T / K | exp | sim | ± | error % | molecules | production ps | status |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for r in done.values():
+        ok = str(r["status"]) == "ok"
+        fmt = (lambda v, f: f"{float(v):{f}}" if ok and v not in (None, "") else "")
+        lines.append(f"| {r['name']} | {float(r['T_K']):.2f} | {float(r['rho_exp']):.4f} | {fmt(r['rho_sim'], '.4f')} | "
+                     f"{fmt(r['rho_sim_err'], '.4f')} | {fmt(r['rel_err_pct'], '+.2f')} | {r['n_molecules'] or ''} | "
+                     f"{fmt(r['production_ps'], '.0f')} | {r['status']} |")
+    return "\n".join(lines) + "\n"
+
+
+def plots(done: dict, out: Path, title: str) -> None:
+    from mlparams.plotting import plt, save_figure
+
+    ok = _ok(done)
+    if ok:
+        fig, ax = plt.subplots(figsize=(5, 5))
+        x = [float(r["rho_exp"]) for r in ok]
+        y = [float(r["rho_sim"]) for r in ok]
+        e = [float(r["rho_sim_err"]) for r in ok]
+        ax.errorbar(x, y, yerr=e, fmt="o", ms=4, capsize=2)
+        lo, hi = min(x + y) - 0.05, max(x + y) + 0.05
+        ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+        ax.set_xlabel("experiment / g cm⁻³")
+        ax.set_ylabel("simulation / g cm⁻³")
+        ax.set_title(title)
+        save_figure(fig, out / "density_parity.png")
+    series = sorted((out / "series").glob("*.csv"))
+    if series:
+        cols = min(4, len(series))
+        rows_ = math.ceil(len(series) / cols)
+        fig, axes = plt.subplots(rows_, cols, figsize=(3.2 * cols, 2.4 * rows_), squeeze=False)
+        by_slug = {_slug(n): r for n, r in done.items()}
+        for ax, path in zip(axes.ravel(), series):
+            data = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+            ax.plot(data[:, 0], data[:, 1], lw=0.8)
+            r = by_slug.get(path.stem)
+            if r:
+                ax.axhline(float(r["rho_exp"]), color="k", ls="--", lw=0.8)
+                ax.set_title(r["name"], fontsize=8)
+            ax.set_xlabel("NPT time / ps", fontsize=7)
+            ax.set_ylabel("g cm⁻³", fontsize=7)
+            ax.tick_params(labelsize=6)
+        for ax in axes.ravel()[len(series):]:
+            ax.axis("off")
+        fig.suptitle(f"density vs time: {title} (dashed: experiment)")
+        fig.tight_layout()
+        save_figure(fig, out / "density_vs_time.png")
+
+
