@@ -187,11 +187,10 @@ def cmd_benchmark(args) -> int:
 
 def cmd_export_openmm(args) -> int:
     """Write DIR/system.xml, DIR/topology.pdb (with the box) and DIR/parameters.json."""
-    from mlparams.molecules import load_species
     from mlparams.openmm_plugin.system import serialize, to_openmm
     from mlparams.systems import build_system
 
-    species = load_species(args.molecule, template_smiles=args.template_smiles)
+    species = _box_species(args)
     periodic = args.n_molecules > 1 or args.density is not None
     msys = build_system(
         [species], [args.n_molecules], args.model,
@@ -354,6 +353,7 @@ def cmd_benchmark_openmm(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from mlparams.models.buckingham_rf import MODELS
+    from mlparams.systems import MODELS as SYSTEM_MODELS
 
     parser = argparse.ArgumentParser(prog="mlparams", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=_version())
@@ -396,40 +396,22 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write engine inputs for a molecule or a liquid box")
     esub = export.add_subparsers(dest="engine", required=True)
     eo = esub.add_parser("openmm", help="OpenMM System XML, PDB topology with box, parameters JSON")
-    eo.add_argument("molecule", help="SMILES, or an .sdf/.mol/.mol2/.pdb file with hydrogens")
-    eo.add_argument("--model", choices=("gaff2", "buckingham", "buckingham-lal2023"), default="buckingham")
-    eo.add_argument("--n-molecules", type=int, default=1, help="copies; more than 1 packs a periodic box")
-    eo.add_argument("--density", type=float, default=None,
-                    help=f"packing density in g/cm3 (default {DEFAULT_PACKING_DENSITY} for boxes)")
-    eo.add_argument("--cutoff", type=float, default=0.9, help="nonbonded cutoff in nm (default 0.9)")
+    _add_system_args(eo)
     eo.add_argument("--constraints", choices=("HBonds",), default=None, help="constrain bonds to hydrogen")
-    eo.add_argument("--mixing-rule", choices=("geometric", "arithmetic-b"), default=None)
-    eo.add_argument("--template-smiles", default=None, help="bond orders for a PDB input")
-    eo.add_argument("--seed", type=int, default=1, help="packmol seed")
-    eo.add_argument("--out", required=True, help="output folder")
     eo.set_defaults(func=cmd_export_openmm)
 
     el = esub.add_parser("lammps", help="LAMMPS data file and decks (units real): in.lmp is the NPT density run")
-    el.add_argument("molecule", help="SMILES, or an .sdf/.mol/.mol2/.pdb file with hydrogens")
-    el.add_argument("--model", choices=("gaff2", "buckingham", "buckingham-lal2023"), default="buckingham")
-    el.add_argument("--n-molecules", type=int, default=1, help="copies; more than 1 packs a periodic box")
-    el.add_argument("--density", type=float, default=None,
-                    help=f"packing density in g/cm3 (default {DEFAULT_PACKING_DENSITY} for boxes)")
-    el.add_argument("--cutoff", type=float, default=0.9, help="pair cutoff in nm (default 0.9)")
+    _add_system_args(el)
     el.add_argument("--temperature", type=float, default=298.15, help="K")
     el.add_argument("--nvt-ps", type=float, default=10.0, help="NVT equilibration in the NPT deck (ps)")
     el.add_argument("--npt-ps", type=float, default=100.0, help="NPT run length (ps)")
-    el.add_argument("--mixing-rule", choices=("geometric", "arithmetic-b"), default=None)
-    el.add_argument("--template-smiles", default=None, help="bond orders for a PDB input")
-    el.add_argument("--seed", type=int, default=1, help="packmol seed")
-    el.add_argument("--out", required=True, help="output folder")
     el.set_defaults(func=cmd_export_lammps)
 
     ce = sub.add_parser("compare-engines", help="OpenMM vs LAMMPS energies per term on the same coordinates")
     ce.add_argument("molecule", nargs="?", default=None, help="SMILES or molecule file")
     ce.add_argument("--suite", action="store_true", help="water, ethanol, EC boxes and a gas-phase molecule, every model")
     ce.add_argument("--out", default=None, help="with --suite: JSON file (a markdown table is written beside it)")
-    ce.add_argument("--model", choices=("gaff2", "buckingham", "buckingham-lal2023"), default="buckingham")
+    ce.add_argument("--model", choices=SYSTEM_MODELS, default="buckingham")
     ce.add_argument("--n-molecules", type=int, default=20, help="1 = one molecule in the gas phase")
     ce.add_argument("--density", type=float, default=DEFAULT_PACKING_DENSITY, help="packing density, g/cm3")
     ce.add_argument("--cutoff", type=float, default=0.9, help="nm; lowered to 0.49 x box edge for small boxes")
@@ -442,14 +424,14 @@ def build_parser() -> argparse.ArgumentParser:
     vsub = val.add_subparsers(dest="what", required=True)
     vi = vsub.add_parser("interaction", help="dimer interaction energies against CCSD(T)-level references")
     vi.add_argument("--dimers", required=True, help="folder of extended-XYZ dimers, or s22 / basepairs / jsch")
-    vi.add_argument("--model", choices=("gaff2", "buckingham", "buckingham-lal2023"), default="buckingham")
+    vi.add_argument("--model", choices=SYSTEM_MODELS, default="buckingham")
     vi.add_argument("--out", required=True, help="output folder")
     vi.add_argument("--quiet", action="store_true", help="no progress bar")
     vi.set_defaults(func=cmd_validate_interaction)
 
     vd = vsub.add_parser("density", help="NPT liquid densities against experiment")
     vd.add_argument("--liquids", default="dev", help="CSV (name, smiles, T_K, P_kPa, density_g_cm3) or 'dev' (41 liquids)")
-    vd.add_argument("--model", choices=("gaff2", "buckingham", "buckingham-lal2023"), default="buckingham")
+    vd.add_argument("--model", choices=SYSTEM_MODELS, default="buckingham")
     vd.add_argument("--engine", choices=("openmm", "lammps"), default="openmm")
     vd.add_argument("--out", required=True, help="output folder (reruns resume there)")
     vd.add_argument("--quick", action="store_true", help="tiny boxes for a few ps (CI), not for real numbers")
@@ -479,6 +461,22 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--jobs", type=int, default=2)
     bench.set_defaults(func=cmd_benchmark)
     return parser
+
+
+def _add_system_args(parser) -> None:
+    """Arguments shared by the export commands: molecule, model, box and output."""
+    from mlparams.systems import MODELS as SYSTEM_MODELS
+
+    parser.add_argument("molecule", help="SMILES, or an .sdf/.mol/.mol2/.pdb file with hydrogens")
+    parser.add_argument("--model", choices=SYSTEM_MODELS, default="buckingham")
+    parser.add_argument("--n-molecules", type=int, default=1, help="copies; more than 1 packs a periodic box")
+    parser.add_argument("--density", type=float, default=None,
+                        help=f"packing density in g/cm3 (default {DEFAULT_PACKING_DENSITY} for boxes)")
+    parser.add_argument("--cutoff", type=float, default=0.9, help="nonbonded cutoff in nm (default 0.9)")
+    parser.add_argument("--mixing-rule", choices=("geometric", "arithmetic-b"), default=None)
+    parser.add_argument("--template-smiles", default=None, help="bond orders for a PDB input")
+    parser.add_argument("--seed", type=int, default=1, help="packmol seed")
+    parser.add_argument("--out", required=True, help="output folder")
 
 
 def _float_arg(text: str) -> float:

@@ -50,14 +50,19 @@ class Species:
         return np.array(self.mol.GetConformer().GetPositions())
 
 
-def _check(mol, source: str):
-    from rdkit import Chem
-
+def _check_elements(mol, source: str) -> None:
     for atom in mol.GetAtoms():
         if atom.GetSymbol() not in SUPPORTED_ELEMENTS:
             raise UnknownElementError(
                 f"{source}: element {atom.GetSymbol()} is not supported; GAFF2 types {', '.join(SUPPORTED_ELEMENTS)}"
             )
+
+
+def _check(mol, source: str):
+    from rdkit import Chem
+
+    _check_elements(mol, source)
+    for atom in mol.GetAtoms():
         if atom.GetNumRadicalElectrons():
             raise MoleculeError(
                 f"{source}: atom {atom.GetIdx() + 1} ({atom.GetSymbol()}) has an open valence: hydrogens or bond "
@@ -98,11 +103,7 @@ def from_smiles(smiles: str, seed: int = 0) -> Species:
     mol = Chem.MolFromSmiles(smiles) if isinstance(smiles, str) and smiles.strip() else None
     if mol is None:
         raise MoleculeError(f"cannot parse SMILES {smiles!r}; give a valid SMILES such as 'CCO'")
-    for atom in mol.GetAtoms():
-        if atom.GetSymbol() not in SUPPORTED_ELEMENTS:
-            raise UnknownElementError(
-                f"SMILES {smiles!r}: element {atom.GetSymbol()} is not supported; GAFF2 types {', '.join(SUPPORTED_ELEMENTS)}"
-            )
+    _check_elements(mol, f"SMILES {smiles!r}")
     mol = Chem.AddHs(mol)
     if AllChem.EmbedMolecule(mol, randomSeed=seed) != 0:
         raise MoleculeError(f"RDKit could not embed {smiles!r} in 3-D; check the SMILES")
@@ -150,11 +151,7 @@ def from_xyz(symbols, coords_angstrom, charge: int = 0, source: str = "xyz") -> 
     mol = Chem.MolFromXYZBlock(block)
     if mol is None:
         raise MoleculeError(f"{source}: cannot read the atoms; check element symbols")
-    for atom in mol.GetAtoms():
-        if atom.GetSymbol() not in SUPPORTED_ELEMENTS:
-            raise UnknownElementError(
-                f"{source}: element {atom.GetSymbol()} is not supported; GAFF2 types {', '.join(SUPPORTED_ELEMENTS)}"
-            )
+    _check_elements(mol, source)
     try:
         rdDetermineBonds.DetermineBonds(mol, charge=int(charge))
     except (ValueError, RuntimeError) as exc:

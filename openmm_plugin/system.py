@@ -212,15 +212,7 @@ def _add_buckingham(system, msys, params, excluded, pairs14, cutoff_nm, long_ran
     for i, t in enumerate(params.atom_type_index):
         values = [float(x) for x in per_type[t]]
         force.addParticle(values + [float(charges[i])] if ewald_alpha is not None else values)
-    for i, j in excluded.tolist():
-        force.addExclusion(i, j)
-    if msys.periodic:
-        force.setNonbondedMethod(openmm.CustomNonbondedForce.CutoffPeriodic)
-        force.setCutoffDistance(cutoff_nm)
-        force.setUseLongRangeCorrection(bool(long_range_correction))
-    else:
-        force.setNonbondedMethod(openmm.CustomNonbondedForce.NoCutoff)
-    force.setForceGroup(FORCE_GROUPS["vdw"])
+    _configure_nonbonded(force, msys, excluded, cutoff_nm, long_range_correction)
     system.addForce(force)
     _add_buckingham_14(system, msys, params, pairs14)
 
@@ -305,15 +297,7 @@ def _add_buckingham_tables(system, msys, params, excluded, cutoff_nm, long_range
     force.addPerParticleParameter("t")
     for t in params.atom_type_index:
         force.addParticle([float(t)])
-    for i, j in excluded.tolist():
-        force.addExclusion(i, j)
-    if msys.periodic:
-        force.setNonbondedMethod(openmm.CustomNonbondedForce.CutoffPeriodic)
-        force.setCutoffDistance(cutoff_nm)
-        force.setUseLongRangeCorrection(bool(long_range_correction))
-    else:
-        force.setNonbondedMethod(openmm.CustomNonbondedForce.NoCutoff)
-    force.setForceGroup(FORCE_GROUPS["vdw"])
+    _configure_nonbonded(force, msys, excluded, cutoff_nm, long_range_correction)
     system.addForce(force)
 
 
