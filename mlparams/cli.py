@@ -29,15 +29,18 @@ def _progress(total: int, desc: str, quiet: bool):
 
 def cmd_demo(args) -> int:
     """Predict Buckingham constants for the atoms of ethanol (AM1-BCC charges) with both models."""
-    from mlparams.charges import am1bcc
+    from mlparams.gaff2 import CHARGE_MODEL, parametrize
     from mlparams.models.buckingham_rf import MODELS, load_model
+    from mlparams.molecules import from_smiles
 
-    mol = am1bcc(args.smiles)
-    print(f"molecule {mol.smiles}: {len(mol.elements)} atoms, charges {mol.charge_model}, net {round(sum(mol.charges), 6) + 0.0:+.6f} e")
+    species = from_smiles(args.smiles)
+    charges = parametrize(species).charges
+    print(f"molecule {species.smiles}: {species.n_atoms} atoms, charges {CHARGE_MODEL}, "
+          f"net {round(sum(charges), 6) + 0.0:+.6f} e")
     print("E(r) = A*exp(-r/B) - C/r^6   [A kJ/mol, B nm, C kJ/mol*nm^6]")
     for name in MODELS:
         model = load_model(name)
-        consts = model.predict_many(mol.elements, mol.charges)
+        consts = model.predict_many(species.elements, charges)
         print(f"\nmodel {name} (test R2 A/B/C = "
               + "/".join(f"{v:.3f}" for v in model.metrics.get("test_r2", {}).values()) + ")")
         print(f"{'atom':>4} {'el':>2} {'charge/e':>9} {'A/kJ mol-1':>12} {'B/nm':>10} {'C/kJ mol-1 nm6':>15}")

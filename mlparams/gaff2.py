@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlparams.charges import amber_bin
+from mlparams.tools import venv_bin
 from mlparams.errors import ExternalToolError
 from mlparams.molecules import Species
 
@@ -87,14 +87,14 @@ def parametrize(species: Species) -> GaffParameters:
         try:
             Chem.MolToMolFile(species.mol, str(work / "mol.mol"))
             env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-            env["PATH"] = str(Path(amber_bin("sqm")).parent) + os.pathsep + env.get("PATH", "")
-            _run([amber_bin("antechamber"), "-i", "mol.mol", "-fi", "mdl", "-o", "mol.mol2", "-fo", "mol2",
+            env["PATH"] = str(Path(venv_bin("sqm")).parent) + os.pathsep + env.get("PATH", "")
+            _run([venv_bin("antechamber"), "-i", "mol.mol", "-fi", "mdl", "-o", "mol.mol2", "-fo", "mol2",
                   "-c", "bcc", "-nc", str(species.net_charge), "-at", "gaff2", "-rn", "MOL", "-s", "0", "-pf", "y"],
                  work, env, f"antechamber (GAFF2 types, AM1-BCC) for {species.smiles}")
-            _run([amber_bin("parmchk2"), "-i", "mol.mol2", "-f", "mol2", "-o", "mol.frcmod", "-s", "gaff2"],
+            _run([venv_bin("parmchk2"), "-i", "mol.mol2", "-f", "mol2", "-o", "mol.frcmod", "-s", "gaff2"],
                  work, env, f"parmchk2 for {species.smiles}")
             (work / "leap.in").write_text(LEAP_INPUT)
-            _run([amber_bin("tleap"), "-f", "leap.in"], work, env, f"tleap for {species.smiles}")
+            _run([venv_bin("tleap"), "-f", "leap.in"], work, env, f"tleap for {species.smiles}")
             if not (work / "mol.prmtop").is_file():
                 raise ExternalToolError(f"tleap wrote no prmtop for {species.smiles}; see its leap.log")
             (work / "smiles.txt").write_text(species.smiles + "\n")

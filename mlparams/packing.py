@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlparams.charges import amber_bin
+from mlparams.tools import venv_bin
 from mlparams.errors import ExternalToolError, MlparamsError
 from mlparams.molecules import Species, molar_mass
 
@@ -29,7 +29,7 @@ def box_length_nm(species: list[Species], counts: list[int], density_g_cm3: floa
 
 def pack(species: list[Species], counts: list[int], box_nm: float, seed: int = 1) -> np.ndarray:
     """Coordinates (nm) of counts[k] copies of each species, in that order, packed in a cube of edge box_nm."""
-    packmol = amber_bin("packmol")
+    packmol = venv_bin("packmol")
     edge_a = box_nm * 10.0
     with tempfile.TemporaryDirectory(prefix="mlparams-packmol-") as tmp:
         lines = [f"tolerance {TOLERANCE_A}", "filetype xyz", "output box.xyz", f"seed {seed}", ""]
