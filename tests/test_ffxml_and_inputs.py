@@ -169,3 +169,29 @@ def test_create_system_one_call_for_molecule_box_and_dimer(tmp_path):
     _write_xyz(tmp_path / "w2.xyz", symbols, np.vstack([WATER[1], WATER[1] + 3.0]), "nA=3 nB=3")
     system, topology, pos = create_system(dimer=tmp_path / "w2.xyz", model="buckingham")
     assert system.getNumParticles() == 6 and not system.usesPeriodicBoundaryConditions()
+
+
+def test_mol2_input_written_by_antechamber(tmp_path):
+    """A Tripos MOL2 (Sybyl atom types, as antechamber writes with -at sybyl) reads into the same species."""
+    import subprocess
+
+    from rdkit import Chem
+
+    from mlparams.tools import venv_bin
+
+    sp = from_smiles("CC(=O)O")
+    Chem.MolToMolFile(sp.mol, str(tmp_path / "a.mol"))
+    subprocess.run([venv_bin("antechamber"), "-i", "a.mol", "-fi", "mdl", "-o", "a.mol2", "-fo", "mol2",
+                    "-at", "sybyl", "-c", "gas", "-pf", "y"], cwd=tmp_path, check=True, capture_output=True)
+    other = load_species(str(tmp_path / "a.mol2"))
+    assert other.smiles == sp.smiles and other.n_atoms == sp.n_atoms
+
+
+def test_mixture_box_keeps_species_blocks_and_charges():
+    msys = build_system([from_smiles("O"), from_smiles("CCO")], [30, 10], "gaff2", density_g_cm3=0.9)
+    assert msys.n_atoms == 30 * 3 + 10 * 9
+    q = msys.parameters.charges
+    assert q[:90].reshape(30, 3).sum(axis=1) == pytest.approx(np.zeros(30), abs=1e-9)
+    assert q[90:].reshape(10, 9).sum(axis=1) == pytest.approx(np.zeros(10), abs=1e-9)
+    system, _, pos = to_openmm(msys, cutoff_nm=0.6)
+    assert np.isfinite(energy_terms(system, pos, msys.box_nm)["total"])
