@@ -7,9 +7,10 @@ Reads only the system's topology (GAFF2 bonded terms from the prmtop, through pa
   ``fourier`` (Σ K[1 + cos(nφ − d)], every term of a GAFF2 torsion in one type); impropers ``cvff``
   (K[1 + d·cos(nφ)], d = +1 for phase 0°, −1 for 180°).
 * Pair styles: ``buck/coul/long`` (boxes) or ``buck/coul/cut`` (gas phase) for Buckingham, overlaid with a
-  ``table`` that adds the guard's difference C/r⁶ − C/(r⁶ + d⁶) (pairs with C ≠ 0 only);
-  ``lj/cut/coul/long`` for LJ; ``table`` (with ``coul/long``) for tabulated forms; ``lj/cut/coul/long``
-  overlaid with ``table`` for LJ + Gaussians. Every ``pair_coeff i j`` is written from the parameter object's
+  short ``table`` that adds the guard's difference C/r⁶ − C/(r⁶ + d⁶·s(r)) inside r_s (pairs with C ≠ 0 only);
+  ``lj/cut/coul/long`` for LJ; ``table`` (spline) overlaid with ``coul/long`` for tabulated forms (zero outside
+  the grid, as OpenMM's Continuous1DFunction); ``lj/cut/coul/long`` overlaid with a ``table`` of the six
+  Gaussians for LJ + Gaussians. Every ``pair_coeff i j`` is written from the parameter object's
   pair table: LAMMPS mixes nothing.
 * ``special_bonds`` from the parameter object's 1-4 policy; ``kspace_style pppm``; ``pair_modify tail yes``
   for boxes (OpenMM's long-range correction).
@@ -203,17 +204,80 @@ def _pair_settings(p, periodic: bool, cutoff_a: float, kspace_accuracy: float, t
         for i in range(n):
             for j in range(i, n):
                 lines.append(f"pair_coeff {i + 1} {j + 1} {eps[i, j]:.10g} {sig[i, j]:.10g}")
+    elif p.form == "lj-gaussian":
+        # LJ part from C6, C12 (ε = C6²/4C12, σ = (C12/C6)^(1/6)) in lj/cut; the six Gaussians in a table.
+        C6 = U.energy_length_power_to_real(table["C6"], 6)
+        C12 = U.energy_length_power_to_real(table["C12"], 12)
+        lines.append(f"pair_style hybrid/overlay lj/cut/{coul} {cutoff_a:.6f} table spline {TABLE_POINTS}")
+        # The Gaussians vanish beyond their centres + 10 widths; a shorter table keeps its grid fine.
+        reach = max(np.max(table[f"r{k}"] + 10.0 * np.abs(table[f"w{k}"])) for k in range(1, 7))
+        gauss_cut = min(cutoff_a, U.length_to_real(float(reach)))
+        text = []
+        for i in range(n):
+            for j in range(i, n):
+                eps = C6[i, j] ** 2 / (4.0 * C12[i, j]) if C12[i, j] > 0 else 0.0
+                sig = (C12[i, j] / C6[i, j]) ** (1.0 / 6.0) if C6[i, j] > 0 else 1.0
+                lines.append(f"pair_coeff {i + 1} {j + 1} lj/cut/{coul} {eps:.12g} {sig:.12g}")
+                key = f"GAUSS_{i + 1}_{j + 1}"
+                pair = {k: v[i, j] for k, v in table.items()}
+                text.append(_function_table(key, lambda r, pair=pair: _gaussians_real(r, pair), gauss_cut))
+                lines.append(f"pair_coeff {i + 1} {j + 1} table gaussians.table {key} {gauss_cut:.6f}")
+        tables["gaussians.table"] = "# Six Gaussians per type pair (kcal/mol, Å), added to lj/cut\n\n" + "\n".join(text)
+    elif p.form == "tabulated":
+        from mlparams.forms import tabulated
+
+        grid_a = U.length_to_real(np.asarray(p.table_r_nm, dtype=float))
+        lines.append(f"pair_style hybrid/overlay table spline {TABLE_POINTS} {coul} {cutoff_a:.6f}")
+        text = []
+        for i in range(n):
+            for j in range(i, n):
+                key = f"PAIR_{i + 1}_{j + 1}"
+                e_nm = table["energy"][i, j]
+
+                def fn(r_a, e_nm=e_nm):
+                    r_nm = U.length_from_real(r_a)
+                    inside = (r_nm >= p.table_r_nm[0]) & (r_nm <= p.table_r_nm[-1])  # OpenMM: zero outside
+                    e = np.where(inside, tabulated.energy(r_nm, p.table_r_nm, e_nm), 0.0)
+                    f = np.where(inside, tabulated.force(r_nm, p.table_r_nm, e_nm), 0.0)
+                    return U.energy_to_real(e), U.energy_to_real(f) / U.ANGSTROM_PER_NM
+
+                rc = min(cutoff_a, float(grid_a[-1]))
+                text.append(_function_table(key, fn, rc))
+                lines.append(f"pair_coeff {i + 1} {j + 1} table pair.table {key} {rc:.6f}")
+                lines.append(f"pair_coeff {i + 1} {j + 1} {coul}")
+        tables["pair.table"] = "# Tabulated pair potentials (kcal/mol, Å)\n\n" + "\n".join(text)
     else:
-        raise MlparamsError(f"the LAMMPS writer does not handle form {p.form!r} yet; use buckingham or lj")
+        raise MlparamsError(f"the LAMMPS writer does not handle form {p.form!r}; use buckingham, lj, lj-gaussian or tabulated")
     lines.append(f"special_bonds lj 0.0 0.0 {s14v!r} coul 0.0 0.0 {s14c!r}")
     if periodic:
         lines.append(f"kspace_style pppm {kspace_accuracy:g}")
         flag = "yes" if tail else "no"
-        if "hybrid" in lines[0]:
-            lines.append(f"pair_modify pair buck/{coul} tail {flag}")
-        else:
+        if "hybrid" not in lines[0]:
             lines.append(f"pair_modify tail {flag}")
+        elif p.form in ("buckingham", "lj-gaussian"):  # the analytic sub-style carries the tail; tables have none
+            lines.append(f"pair_modify pair {lines[0].split()[2]} tail {flag}")
     return lines, tables
+
+
+def _gaussians_real(r_a, pair: dict):
+    """Σ a_k exp(−(r − r_k)²/w_k²) and its force at r in Å, constants in OpenMM units → kcal/mol, kcal/mol/Å."""
+    from mlparams.forms import lj_gaussian
+
+    r_nm = U.length_from_real(r_a)
+    gauss = {k: v for k, v in pair.items() if k not in ("C6", "C12")}
+    gauss.update(C6=0.0, C12=0.0)
+    e = lj_gaussian.energy(r_nm, gauss)
+    f = lj_gaussian.force(r_nm, gauss)
+    return U.energy_to_real(e), U.energy_to_real(f) / U.ANGSTROM_PER_NM
+
+
+def _function_table(key: str, fn, cutoff: float) -> str:
+    """Table section of a pair function fn(r Å) -> (E kcal/mol, F kcal/mol/Å), uniform in r² from 0.5 Å."""
+    r = np.sqrt(np.linspace(TABLE_INNER_A**2, cutoff**2, TABLE_POINTS))
+    e, f = fn(r)
+    rows = [key, f"N {TABLE_POINTS} RSQ {TABLE_INNER_A} {cutoff:.6f}", ""]
+    rows += [f"{k + 1} {r[k]:.12g} {e[k]:.15g} {f[k]:.15g}" for k in range(TABLE_POINTS)]
+    return "\n".join(rows) + "\n"
 
 
 def _guard_table(key: str, C: float, d: float, rs: float) -> str:
