@@ -74,14 +74,12 @@ def interaction_energy(dimer, model: str) -> tuple[float, float, float]:
     from mlparams.systems import build_system
 
     msys, idx_a, idx_b = dimer_system(dimer, model)
+    monomers = [build_system([msys.species[k]], [1], model, positions_nm=msys.positions_nm[idx])
+                for k, idx in enumerate((idx_a, idx_b))]
     parts = []
-    for sys_, pos in ((msys, msys.positions_nm),):
-        system, _, p = to_openmm(sys_)
-        parts.append(coulomb_and_vdw(system, p))
-    for k, idx in enumerate((idx_a, idx_b)):
-        mono = build_system([msys.species[k]], [1], model, positions_nm=msys.positions_nm[idx])
-        system, _, p = to_openmm(mono)
-        parts.append(coulomb_and_vdw(system, p))
+    for part in (msys, *monomers):
+        system, _, pos = to_openmm(part)
+        parts.append(coulomb_and_vdw(system, pos))
     ab, a, b = parts
     total = (ab["total"] - a["total"] - b["total"]) / KCAL_IN_KJ
     elec = (ab["coulomb"] - a["coulomb"] - b["coulomb"]) / KCAL_IN_KJ
