@@ -139,12 +139,12 @@ def _run_openmm(msys, protocol: Protocol, T: float, P_bar: float, threads: int, 
     system, topology, pos = to_openmm(msys, cutoff_nm=protocol.cutoff_nm, constraints="HBonds")
     sim = make_simulation(system, topology, pos, temperature_k=T, pressure_bar=P_bar, threads=threads)
     barostat = next(f for f in sim.system.getForces() if isinstance(f, openmm.MonteCarloBarostat))
-    sim.context.setParameter(openmm.MonteCarloBarostat.Pressure(), P_bar)
+    barostat.setFrequency(0)  # NVT first; a changed frequency takes effect on reinitialize
+    sim.context.reinitialize(preserveState=True)
     sim.minimizeEnergy(maxIterations=1000)
     sim.context.setVelocitiesToTemperature(T * unit.kelvin, 1)
     steps_per_sample = max(1, int(round(protocol.sample_ps * 1000 / protocol.timestep_fs)))
     mass_g = sum(sim.system.getParticleMass(i).value_in_unit(unit.dalton) for i in range(sim.system.getNumParticles())) / 6.02214076e23
-    barostat.setFrequency(0)  # NVT first
     sim.step(int(round(protocol.nvt_ps * 1000 / protocol.timestep_fs)))
     barostat.setFrequency(25)
     sim.context.reinitialize(preserveState=True)
