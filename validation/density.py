@@ -50,6 +50,14 @@ ENGINES = ("openmm", "lammps")
 SANE_RATIO = (0.3, 2.5)
 
 
+class SimulationFailed(MlparamsError):
+    """A run that broke down, with the density samples it had taken until then."""
+
+    def __init__(self, message: str, times=(), rhos=()):
+        super().__init__(message)
+        self.series = (list(times), list(rhos))
+
+
 @dataclass(frozen=True)
 class Protocol:
     target_atoms: int
@@ -150,12 +158,15 @@ def _run_openmm(msys, protocol: Protocol, T: float, P_bar: float, threads: int, 
     sim.context.reinitialize(preserveState=True)
     times, rhos = [], []
     for _ in range(int(round(protocol.npt_ps / protocol.sample_ps))):
-        sim.step(steps_per_sample)
+        try:
+            sim.step(steps_per_sample)
+        except openmm.OpenMMException as exc:
+            raise SimulationFailed(f"OpenMM: {str(exc).split('.')[0]}", times, rhos) from None
         state = sim.context.getState(getEnergy=True)
         box = state.getPeriodicBoxVectors(asNumpy=True).value_in_unit(unit.nanometer)
         rho = mass_g / (float(np.linalg.det(box)) * 1e-21)
         if not np.isfinite(state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)) or not np.isfinite(rho):
-            raise MlparamsError("NaN in the simulation")
+            raise SimulationFailed("NaN in the simulation", times, rhos)
         times.append(state.getTime().value_in_unit(unit.picosecond) - protocol.nvt_ps)
         rhos.append(rho)
     return np.array(times), np.array(rhos)
@@ -240,6 +251,9 @@ def run_liquid(row: dict, model: str, engine: str, protocol: Protocol, threads: 
         out.update(rho_sim=stats["mean"], rho_sim_err=stats["error"],
                    rel_err_pct=100.0 * (stats["mean"] - out["rho_exp"]) / out["rho_exp"],
                    production_ps=float(times[-1] - times[stats["t0_index"]]), status="ok")
+    except SimulationFailed as exc:
+        out["status"] = f"failed: {exc}"
+        series = exc.series if exc.series[0] else None
     except MlparamsError as exc:
         out["status"] = f"failed: {exc}"
     except Exception as exc:  # an engine's own exception: keep the reason, keep going
