@@ -144,9 +144,7 @@ def test_single_point_leaves_the_working_directory_alone(ethanol_box, tmp_path, 
 @pytest.mark.parametrize("periodic", [False, True])
 def test_pair_forms_agree_between_engines(form, periodic):
     """GAFF2's LJ written as LJ + Gaussians (with non-zero Gaussians) or as a table, ethanol."""
-    from mlparams.forms import lj as lj_form
-    from mlparams.forms import lj_gaussian as lg
-    from mlparams.parameters import NonbondedParameters
+    from pair_forms import rewrite_lj
 
     sp = from_smiles("CCO")
     if periodic:
@@ -156,23 +154,6 @@ def test_pair_forms_agree_between_engines(form, periodic):
         one = sp.positions_angstrom() * 0.1
         msys = build_system([sp], [2], "gaff2", positions_nm=np.vstack([one, one + np.array([0.32, 0.41, 0.15])]))
         cutoff = 0.9
-    base = msys.parameters
-    lj_table = base.pair_table()
-    sig, eps = lj_table["sigma"], lj_table["epsilon"]
-    extra = {}
-    if form == "lj-gaussian":
-        pair = {"C6": 4 * eps * sig**6, "C12": 4 * eps * sig**12}
-        for k in range(1, lg.N_GAUSSIANS + 1):
-            pair[f"a{k}"] = np.full_like(sig, 0.3 * (-1) ** k)
-            pair[f"r{k}"] = np.full_like(sig, 0.12 + 0.06 * (k - 1))
-            pair[f"w{k}"] = np.full_like(sig, 0.05)
-    else:
-        grid = np.linspace(0.15, 1.2, 526)
-        pair = {"energy": lj_form.energy(grid[None, None, :], sig[:, :, None], eps[:, :, None])}
-        extra = {"table_r_nm": grid.tolist()}
-    msys.parameters = NonbondedParameters(
-        model="test", form=form, mixing_rule="none", types=base.types, atom_type_index=base.atom_type_index,
-        charge_model=base.charge_model, pair_vdw=pair, **extra,
-    )
+    rewrite_lj(msys, form, gaussian_amplitude=0.3, grid=np.linspace(0.15, 1.2, 526))
     result = compare_engines(msys, cutoff_nm=cutoff, long_range_correction=False)
     _check(result, vdw=1e-5, coulomb=1e-4 if periodic else 1e-6, forces=1e-4)

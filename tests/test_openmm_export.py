@@ -252,29 +252,12 @@ def test_cli_export_openmm_writes_system_topology_and_parameters(run_cli, tmp_pa
 @pytest.mark.parametrize("form", ["lj-gaussian", "tabulated"])
 def test_pair_forms_keep_exclusions_and_scaled_14_pairs(form):
     """GAFF2's own LJ rewritten as LJ+Gaussians (a_k = 0) or as a table, on two butanes."""
-    from mlparams.forms import lj_gaussian as lg
+    from pair_forms import rewrite_lj
 
     sp = from_smiles("CCCC")
     one = sp.positions_angstrom() * 0.1
     msys = build_system([sp], [2], "gaff2", positions_nm=np.vstack([one, one + np.array([0.3, 0.45, 0.2])]))
-    base = msys.parameters
-    lj_table = base.pair_table()
-    sig, eps = lj_table["sigma"], lj_table["epsilon"]
-    if form == "lj-gaussian":
-        pair = {"C6": 4 * eps * sig**6, "C12": 4 * eps * sig**12}
-        for k in range(1, lg.N_GAUSSIANS + 1):
-            pair[f"a{k}"] = np.zeros_like(sig)
-            pair[f"r{k}"] = np.full_like(sig, 0.12 + 0.06 * (k - 1))
-            pair[f"w{k}"] = np.full_like(sig, 0.05)
-        extra = {}
-    else:
-        grid = np.linspace(0.15, 1.5, 676)
-        pair = {"energy": lj.energy(grid[None, None, :], sig[:, :, None], eps[:, :, None])}
-        extra = {"table_r_nm": grid.tolist()}
-    msys.parameters = NonbondedParameters(
-        model="test", form=form, mixing_rule="none", types=base.types, atom_type_index=base.atom_type_index,
-        charge_model=base.charge_model, pair_vdw=pair, **extra,
-    )
+    rewrite_lj(msys, form, gaussian_amplitude=0.0, grid=np.linspace(0.15, 1.5, 676))
     system, _, pos = to_openmm(msys)
     terms = energy_terms(system, pos)
     coul, coul14, vdw, vdw14 = _pair_sums(msys)
