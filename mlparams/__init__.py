@@ -14,12 +14,13 @@ def predict(element, charge, model="buckingham"):
     """Buckingham exp-6 constants of one atom from its element and partial charge (e).
 
     Returns a :class:`mlparams.forms.buckingham.BuckinghamConstants` with A in kJ/mol, B in nm and C in
-    kJ/mol·nm⁶ for E(r) = A·exp(−r/B) − C/r⁶. ``model`` is ``"buckingham"`` (the physically signed
-    refit, C ≥ 0) or ``"buckingham-lal2023"`` (the authors' constants, C ≤ 0).
+    kJ/mol·nm⁶ for E(r) = A·exp(−r/B) − C/r⁶. ``model`` is ``"buckingham"`` (fitted to dimer
+    interaction energies, C ≥ 0), ``"buckingham-scans"`` (the paper's recipe on its covalent scans, C ≥ 0)
+    or ``"buckingham-lal2023"`` (the authors' constants, C ≤ 0).
     """
-    from mlparams.models.buckingham_rf import load_model
+    from mlparams.models.registry import load_buckingham
 
-    return load_model(model).predict(element, charge)
+    return load_buckingham(model).predict(element, charge)
 
 
 __all__ = ["predict", "__version__"]

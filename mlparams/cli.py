@@ -30,7 +30,7 @@ def _progress(total: int, desc: str, quiet: bool):
 def cmd_demo(args) -> int:
     """Predict Buckingham constants for the atoms of ethanol (AM1-BCC charges) with both models."""
     from mlparams.gaff2 import CHARGE_MODEL, parametrize
-    from mlparams.models.buckingham_rf import MODELS, load_model
+    from mlparams.models.registry import BUCKINGHAM_MODELS, load_buckingham
     from mlparams.molecules import from_smiles
 
     species = from_smiles(args.smiles)
@@ -38,42 +38,52 @@ def cmd_demo(args) -> int:
     print(f"molecule {species.smiles}: {species.n_atoms} atoms, charges {CHARGE_MODEL}, "
           f"net {round(sum(charges), 6) + 0.0:+.6f} e")
     print("E(r) = A*exp(-r/B) - C/r^6   [A kJ/mol, B nm, C kJ/mol*nm^6]")
-    for name in MODELS:
-        model = load_model(name)
-        consts = model.predict_many(species.elements, charges)
-        print(f"\nmodel {name} (test R2 A/B/C = "
-              + "/".join(f"{v:.3f}" for v in model.metrics.get("test_r2", {}).values()) + ")")
+    for name in BUCKINGHAM_MODELS:
+        model = load_buckingham(name)
+        try:
+            consts = model.predict_many(species.elements, charges)
+        except MlparamsError as exc:
+            print(f"\nmodel {name}: {exc}")
+            continue
+        print(f"\nmodel {name} ({_model_score(model)}; mixing {model.mixing_rule})")
         print(f"{'atom':>4} {'el':>2} {'charge/e':>9} {'A/kJ mol-1':>12} {'B/nm':>10} {'C/kJ mol-1 nm6':>15}")
         for i, c in enumerate(consts):
             print(f"{i:>4} {c.element:>2} {c.charge:>9.4f} {c.A_kJ_per_mol:>12.5g} {c.B_nm:>10.5f} {c.C_kJ_per_mol_nm6:>15.4e}")
-        _print_pair_energies(consts)
+        _print_pair_energies(consts, model.mixing_rule)
     return 0
 
 
 DEMO_DISTANCES_NM = (0.15, 0.20, 0.25, 0.30, 0.35)
 
 
-def _print_pair_energies(consts) -> None:
-    """Exp-6 energy (kJ/mol, no Coulomb) of the first atom pair of each element pair, geometric mixing."""
+def _model_score(model) -> str:
+    m = model.metrics
+    if "validation" in m:
+        return f"fitted to dimers, route {m['route']}; S22 RMSE {m['validation']['S22']['neutral']['RMSE']:.2f} kcal/mol"
+    return "test R2 A/B/C = " + "/".join(f"{v:.3f}" for v in m.get("test_r2", {}).values())
+
+
+def _print_pair_energies(consts, rule: str = "geometric") -> None:
+    """Exp-6 energy (kJ/mol, no Coulomb) of the first atom pair of each element pair, the model's mixing."""
     from mlparams.forms.buckingham import energy, mix_constants
 
     first = {}
     for i, c in enumerate(consts):
         first.setdefault(c.element, i)
     order = sorted(first, key=first.get)
-    print("exp-6 pair energy / kJ mol-1 (geometric mixing) at r = "
+    print(f"exp-6 pair energy / kJ mol-1 ({rule} mixing) at r = "
           + ", ".join(f"{r:.2f}" for r in DEMO_DISTANCES_NM) + " nm")
     for a_i, a in enumerate(order):
         for b in order[a_i:]:
-            pair = mix_constants(consts[first[a]], consts[first[b]])
+            pair = mix_constants(consts[first[a]], consts[first[b]], rule)
             values = energy(DEMO_DISTANCES_NM, pair.A_kJ_per_mol, pair.B_nm, pair.C_kJ_per_mol_nm6)
             print(f"  {a:>2}{first[a]}-{b}{first[b]:<3}" + " ".join(f"{v:>11.4g}" for v in values))
 
 
 def cmd_predict(args) -> int:
-    from mlparams.models.buckingham_rf import load_model
+    from mlparams.models.registry import load_buckingham
 
-    model = load_model(args.model)
+    model = load_buckingham(args.model)
     c = model.predict(args.element, args.charge)
     record = c.as_dict()
     record["in_training_set"] = model.in_training_set(c.element)
@@ -160,11 +170,63 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_train_dimers(args) -> int:
+    """Fit the dimer-trained exp-6 model (both routes, both mixing rules), keep the best, write it and its report."""
+    from mlparams.models import buckingham_dimers as bd
+    from mlparams.models.buckingham_rf import model_dir
+
+    model, comparison = bd.train(steps=args.steps, progress=not args.quiet)
+    path = bd.save_model(model, Path(args.out) if args.out else model_dir())
+    if args.report:
+        from mlparams.models.buckingham_dimer_report import write_report
+
+        for p in write_report(model, Path(args.report)):
+            print(f"wrote {p}")
+    for row in comparison:
+        print(f"{row['route']:>3}/{row['mixing_rule']:<12} held-out RMSE {row['holdout']['RMSE']:.3f} kcal/mol "
+              f"(train {row['train']['RMSE']:.3f}; {row['seconds']} s)")
+    v = model.metrics["validation"]
+    print(f"chosen: {model.route}/{model.mixing_rule}; S22 RMSE {v['S22']['neutral']['RMSE']:.3f}, "
+          f"S22by7 {v['S22by7']['neutral']['RMSE']:.3f}, JSCH {v['JSCH']['neutral']['RMSE']:.3f} kcal/mol")
+    print(f"wrote {path} and {path.with_suffix('.json')}")
+    return 0
+
+
+def cmd_refine_density(args) -> int:
+    """Refine the dimer model's length factors against dev densities; write the model and the report."""
+    from mlparams.models import buckingham_dimers as bd
+    from mlparams.models.buckingham_rf import model_dir
+    from mlparams.models.density_refinement import DEFAULT_STAGES, dimer_cost, refine
+
+    result = refine(args.out, DEFAULT_STAGES, lambda0=args.lambda0, rounds=args.rounds, tolerance_pct=args.tolerance,
+                    profile=args.profile, jobs=args.jobs, progress=not args.quiet)
+    model = bd.load_model_file(model_dir() / "buckingham.joblib")
+    chosen = result["chosen_length_scales"]
+    result["dimer_cost"] = dimer_cost(model, {"before (all 1)": {}, "refined": chosen})
+    model.length_scales = dict(chosen)
+    model.metrics["length_scale_refinement"] = result
+    model.metrics["validation_refined"] = result["dimer_cost"]["refined"]
+    path = bd.save_model(model, Path(args.model_out) if args.model_out else model_dir())
+    report = Path(args.out) / "refinement.json"
+    tmp = report.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result, indent=2) + "\n")
+    tmp.replace(report)
+    for h in result["history"]:
+        print(f"{h['stage']} round {h['round']}: lambda {h['lambda']:.4f}, median signed density error "
+              f"{h['median_signed_pct']:+.2f} % ({h['n_ok']} of {h['n_liquids']} finished)")
+    for label, row in result["dimer_cost"].items():
+        print(f"{label}: E_int RMSE training {row['training']:.2f}, S22 {row['S22']:.2f}, S22by7 {row['S22by7']:.2f}, "
+              f"JSCH {row['JSCH']:.2f} kcal/mol")
+    print("chosen length factors: " + ", ".join(f"{e} {v:.4f}" for e, v in sorted(chosen.items()))
+          + f"; wrote {path} and {report}")
+    return 0
+
+
 def cmd_table4(args) -> int:
     from mlparams.models.buckingham_paper import table4
-    from mlparams.models.buckingham_rf import MODELS, load_model
+    from mlparams.models.registry import BUCKINGHAM_MODELS, load_buckingham
 
-    table = table4([load_model(n) for n in MODELS])
+    table = table4([load_buckingham(n) for n in BUCKINGHAM_MODELS])
     text = table.to_markdown(index=False, floatfmt=".5g")
     if args.out:
         path = Path(args.out)
@@ -319,7 +381,7 @@ def cmd_validate_density(args) -> int:
     from mlparams.validation.density import run
 
     names = [n.strip() for n in args.only.split(",")] if args.only else None
-    summary = run(args.liquids, args.model, args.engine, args.out, profile="quick" if args.quick else "default",
+    summary = run(args.liquids, args.model, args.engine, args.out, profile="quick" if args.quick else args.profile,
                   jobs=args.jobs, names=names, progress=not args.quiet)
     line = f"{args.engine}/{args.model}: {summary['n_ok']} of {summary['n_liquids']} liquids ok"
     if summary["n_ok"]:
@@ -356,6 +418,7 @@ def cmd_benchmark_openmm(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from mlparams.models.buckingham_rf import MODELS
+    from mlparams.models.registry import BUCKINGHAM_MODELS
     from mlparams.systems import MODELS as SYSTEM_MODELS
 
     parser = argparse.ArgumentParser(prog="mlparams", description=__doc__.splitlines()[0])
@@ -385,14 +448,33 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--quiet", action="store_true")
     tr.set_defaults(func=cmd_train)
 
+    td = bsub.add_parser("train-dimers", help="fit the default exp-6 model to CCSD(T)-level dimer interaction energies")
+    td.add_argument("--steps", type=int, default=1500, help="optimiser steps per fit (default 1500)")
+    td.add_argument("--out", default=None, help="output folder (default: the package's shipped-model folder)")
+    td.add_argument("--report", default=None, help="folder for the results report and plots (PNG)")
+    td.add_argument("--quiet", action="store_true", help="no progress bars")
+    td.set_defaults(func=cmd_train_dimers)
+
+    rd = bsub.add_parser("refine-density", help="refine the dimer model's length factors against dev densities "
+                                                "(C, H on n-octane and benzene; then N, O, S on water and ethanol)")
+    rd.add_argument("--out", required=True, help="folder for the rounds' density runs and refinement.json (a rerun resumes)")
+    rd.add_argument("--lambda0", type=_float_arg, default=1.0, help="starting length factor of each stage (default 1.0)")
+    rd.add_argument("--rounds", type=int, default=3, help="at most this many rounds per stage (default 3)")
+    rd.add_argument("--tolerance", type=_float_arg, default=1.0, help="stop within this median signed error, %% (default 1)")
+    rd.add_argument("--profile", choices=("default", "screen", "quick"), default="screen")
+    rd.add_argument("--jobs", type=int, default=None, help="liquids in parallel (default: one per core)")
+    rd.add_argument("--model-out", default=None, help="folder for the refined model (default: the shipped-model folder)")
+    rd.add_argument("--quiet", action="store_true")
+    rd.set_defaults(func=cmd_refine_density)
+
     pr = bsub.add_parser("predict", help="constants for one element and partial charge")
     pr.add_argument("--element", required=True, help="symbol or name, e.g. O or Oxygen")
     pr.add_argument("--charge", required=True, type=_float_arg, help="partial charge in e")
-    pr.add_argument("--model", choices=tuple(MODELS), default="buckingham")
+    pr.add_argument("--model", choices=BUCKINGHAM_MODELS, default="buckingham")
     pr.add_argument("--json", action="store_true", help="print one JSON object")
     pr.set_defaults(func=cmd_predict)
 
-    t4 = bsub.add_parser("table4", help="the paper's Table 4 atoms: reference constants and both models")
+    t4 = bsub.add_parser("table4", help="the paper's Table 4 atoms: reference constants and every model")
     t4.add_argument("--out", default=None, help="markdown file to write (default: print)")
     t4.set_defaults(func=cmd_table4)
 
@@ -437,7 +519,10 @@ def build_parser() -> argparse.ArgumentParser:
     vd.add_argument("--model", choices=SYSTEM_MODELS, default="buckingham")
     vd.add_argument("--engine", choices=("openmm", "lammps"), default="openmm")
     vd.add_argument("--out", required=True, help="output folder (reruns resume there)")
-    vd.add_argument("--quick", action="store_true", help="tiny boxes for a few ps (CI), not for real numbers")
+    vd.add_argument("--profile", choices=("default", "screen", "quick"), default="default",
+                    help="default: 2500 atoms, 250 ps NPT; screen: 600 atoms, 50 ps NPT (many liquids, coarser); "
+                         "quick: tiny boxes for CI")
+    vd.add_argument("--quick", action="store_true", help="the same as --profile quick: not for real numbers")
     vd.add_argument("--only", default=None, help="comma-separated liquid names to run")
     vd.add_argument("--jobs", type=int, default=None, help="liquids in parallel (default: one per core)")
     vd.add_argument("--quiet", action="store_true")

@@ -7,6 +7,7 @@ Coordinates are in Å. Each monomer's bonds are perceived from its coordinates (
 
 from __future__ import annotations
 
+import gzip
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,12 @@ def read_dimer(path) -> Dimer:
         raise DataFormatError(f"{path.name}: cannot read ({exc.__class__.__name__})") from None
     if len(lines) < 2 or not lines[0].strip().isdigit():
         raise DataFormatError(f"{path.name}: line 1 must be the atom count")
+    if len(lines) > int(lines[0]) + 2 and any(line.strip() for line in lines[int(lines[0]) + 2:]):
+        raise DataFormatError(f"{path.name}: holds more than one frame; read it with read_dimers")
+    return _parse_frame(lines, path)
+
+
+def _parse_frame(lines: list[str], path: Path) -> Dimer:
     n = int(lines[0])
     info = {k: v.strip('"') for k, v in _PAIR.findall(lines[1])}
     atoms = [line.split() for line in lines[2:] if line.strip()]
@@ -65,6 +72,53 @@ def read_dimer(path) -> Dimer:
     if "nB" in info and int(info["nB"]) != n - n_a:
         raise DataFormatError(f"{path.name}: nA + nB = {n_a + int(info['nB'])} but the file has {n} atoms")
     return Dimer(path, symbols, coords, n_a, charge_a, charge_b, info)
+
+
+def _frames(path: Path):
+    """Frames (lists of lines) of a single- or multi-frame extended-XYZ file, plain or gzip-compressed."""
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rt") as fh:
+                lines = fh.read().splitlines()
+        else:
+            lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
+        raise DataFormatError(f"{path.name}: cannot read ({exc.__class__.__name__})") from None
+    k = 0
+    while k < len(lines):
+        if not lines[k].strip():
+            k += 1
+            continue
+        if not lines[k].strip().isdigit():
+            raise DataFormatError(f"{path.name}: line {k + 1} should be an atom count")
+        n = int(lines[k])
+        yield lines[k: k + n + 2], k
+        k += n + 2
+
+
+def dimer_files(path) -> list[Path]:
+    """The .xyz and .xyz.gz files of a folder (sorted), or [path] for one file."""
+    path = Path(path)
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.name.endswith((".xyz", ".xyz.gz")))
+    if path.is_file():
+        return [path]
+    raise DataFormatError(f"{path} does not exist; give a folder of extended-XYZ dimers or one .xyz/.xyz.gz file")
+
+
+def read_dimers(path):
+    """Every dimer in a folder or file; multi-frame and gzip-compressed (.xyz.gz) files are read frame by frame.
+
+    A frame's :attr:`Dimer.path` is ``FILE:NAME`` for multi-frame files, so errors name the dimer.
+    """
+    for file in dimer_files(path):
+        frames = list(_frames(file))
+        for lines, start in frames:
+            if len(frames) == 1:
+                yield _parse_frame(lines, file)
+            else:
+                info = {k: v.strip('"') for k, v in _PAIR.findall(lines[1] if len(lines) > 1 else "")}
+                yield _parse_frame(lines, Path(f"{file.name}:{info.get('name', f'line{start + 1}')}"))
 
 
 def dimer_system(dimer: Dimer, model: str, charges=None):

@@ -5,8 +5,9 @@ counts (a liquid box packed with packmol, or one molecule in vacuum), or from a 
 parameter model:
 
 * ``gaff2``: GAFF2's own Lennard-Jones 12-6 (Lorentz–Berthelot), the baseline;
-* ``buckingham`` and ``buckingham-lal2023``: per-atom exp-6 constants predicted from element and partial
-  charge, mixed per type pair (see :mod:`mlparams.models.buckingham_rf`).
+* ``buckingham``, ``buckingham-scans`` and ``buckingham-lal2023``: per-atom exp-6 constants predicted from
+  element and partial charge, mixed per type pair by the model's mixing rule (see
+  :mod:`mlparams.models.registry`).
 
 Charges are AM1-BCC unless per-species charges are given. Pair exclusions and 1-4 pairs come from the bond
 graph in one place (:meth:`MolecularSystem.excluded_pairs`), and every nonbonded force uses them.
@@ -24,7 +25,7 @@ from mlparams.gaff2 import CHARGE_MODEL as AM1BCC, GaffParameters, parametrize
 from mlparams.molecules import Species
 from mlparams.parameters import AtomType, NonbondedParameters
 
-MODELS = ("gaff2", "buckingham", "buckingham-lal2023")
+MODELS = ("gaff2", "buckingham", "buckingham-scans", "buckingham-lal2023")
 
 
 @dataclass
@@ -93,6 +94,18 @@ def _openmm_lj(structure):
     return np.array(sig), np.array(eps)
 
 
+def symmetry_averaged_charges(species: Species, q) -> tuple[np.ndarray, dict]:
+    """(per-atom symmetry class, {class: charge}) where symmetry-equivalent atoms share the class mean.
+
+    Equivalent atoms share one type, hence one charge; the molecule's total charge is unchanged.
+    """
+    q = np.asarray(q, dtype=float)
+    if q.shape != (species.n_atoms,):
+        raise MlparamsError(f"{species.smiles}: {q.size} charges given for {species.n_atoms} atoms; give one per atom in canonical order")
+    classes = np.array(species.symmetry_classes())
+    return classes, {c: float(q[classes == c].mean()) for c in set(classes.tolist())}
+
+
 def assign_parameters(
     species: list[Species], gaff: list[GaffParameters], structures, counts, model: str,
     charges: list | None = None, mixing_rule: str | None = None,
@@ -105,11 +118,7 @@ def assign_parameters(
     charge_model = AM1BCC if charges is None else "user-supplied"
     for k, (sp, gp, st, n) in enumerate(zip(species, gaff, structures, counts)):
         q = np.array(gp.charges if charges is None or charges[k] is None else charges[k], dtype=float)
-        if q.shape != (sp.n_atoms,):
-            raise MlparamsError(f"{sp.smiles}: {q.size} charges given for {sp.n_atoms} atoms; give one per atom in canonical order")
-        classes = np.array(sp.symmetry_classes())
-        # Symmetry-equivalent atoms share one type, hence one charge (the class mean; the sum is unchanged).
-        class_q = {c: float(q[classes == c].mean()) for c in set(classes.tolist())}
+        classes, class_q = symmetry_averaged_charges(sp, q)
         base = len(types)
         sigma, epsilon = _openmm_lj(st)
         order = sorted(class_q)
@@ -128,13 +137,14 @@ def assign_parameters(
             atom_type_index=np.array(type_index), charge_model=charge_model,
         )
     from mlparams.forms import buckingham as bk
-    from mlparams.models.buckingham_rf import load_model
+    from mlparams.models.registry import load_buckingham
 
-    predicted = load_model(model).predict_many([t.element for t in types], [t.charge for t in types])
+    predictor = load_buckingham(model)
+    predicted = predictor.predict_many([t.element for t in types], [t.charge for t in types])
     for t, c in zip(types, predicted):
         t.vdw = {"A": c.A_kJ_per_mol, "B": c.B_nm, "C": c.C_kJ_per_mol_nm6}
     return NonbondedParameters(
-        model=model, form="buckingham", mixing_rule=mixing_rule or bk.DEFAULT_MIXING_RULE, types=types,
+        model=model, form="buckingham", mixing_rule=mixing_rule or predictor.mixing_rule, types=types,
         atom_type_index=np.array(type_index), charge_model=charge_model, damping_nm=bk.DAMPING_NM,
         guard_switch_nm=bk.SWITCH_NM,
     )

@@ -32,10 +32,10 @@ def test_guard_leaves_the_papers_form_untouched_from_the_switch_distance_on():
 
 def test_guard_keeps_every_shipped_model_pair_repulsive_at_short_range():
     """All element pairs the shipped models produce (charges -2..2 e) repel from 0.01 to 0.1 nm, finite at 0."""
-    from mlparams.models.buckingham_rf import MODELS, load_model
+    from mlparams.models.registry import BUCKINGHAM_MODELS, load_buckingham
 
-    for name in MODELS:
-        model = load_model(name)
+    for name in BUCKINGHAM_MODELS:
+        model = load_buckingham(name)
         atoms = model.predict_many(
             [e for e in model.training_elements for _ in range(5)],
             [q for _ in model.training_elements for q in (-2.0, -1.0, 0.0, 1.0, 2.0)],
@@ -43,7 +43,7 @@ def test_guard_keeps_every_shipped_model_pair_repulsive_at_short_range():
         A = np.array([a.A_kJ_per_mol for a in atoms])
         B = np.array([a.B_nm for a in atoms])
         C = np.array([a.C_kJ_per_mol_nm6 for a in atoms])
-        tA, tB, tC = bk.pair_table(A, B, C)
+        tA, tB, tC = bk.pair_table(A, B, C, model.mixing_rule)
         for r in np.linspace(0.01, 0.1, 46):
             assert np.all(bk.force(r, tA, tB, tC) > 0), (name, r)
         assert np.all(np.isfinite(bk.energy(0.0, tA, tB, tC)))

@@ -54,7 +54,7 @@ def test_paper_mode_reproduces_the_published_fits():
 
 
 def test_physical_model_has_attractive_or_zero_dispersion_everywhere():
-    model = load_model("buckingham")
+    model = load_model("buckingham-scans")
     for el in model.training_elements:
         for q in (-2.0, -0.5, 0.0, 0.5, 2.0):
             c = model.predict(el, q)
@@ -67,15 +67,15 @@ def test_lal2023_model_keeps_the_authors_sign_of_c():
 
 
 def test_predict_returns_typed_constants_in_openmm_units():
-    c = predict("Oxygen", -0.711)
+    c = predict("Oxygen", -0.711, model="buckingham-scans")
     assert isinstance(c, BuckinghamConstants)
-    assert c.element == "O" and c.charge == -0.711 and c.model == "buckingham"
+    assert c.element == "O" and c.charge == -0.711 and c.model == "buckingham-scans"
     # B is a length of order 0.01 nm (0.1 Å): the seed fits put B(O) near 0.1 Å.
     assert 0.005 < c.B_nm < 0.02
 
 
 def test_batched_and_single_predictions_agree():
-    model = load_model("buckingham")
+    model = load_model("buckingham-scans")
     many = model.predict_many(["C", "H", "O"], [0.1, 0.4, -0.6])
     for c in many:
         assert c == model.predict(c.element, c.charge)

@@ -71,6 +71,7 @@ class Protocol:
 
 PROFILES = {
     "default": Protocol(target_atoms=2500, cutoff_nm=0.9, nvt_ps=10.0, npt_ps=250.0, sample_ps=0.5),
+    "screen": Protocol(target_atoms=600, cutoff_nm=0.8, nvt_ps=5.0, npt_ps=50.0, sample_ps=0.25),
     "quick": Protocol(target_atoms=300, cutoff_nm=0.6, nvt_ps=1.0, npt_ps=5.0, sample_ps=0.1),
 }
 

@@ -8,14 +8,14 @@ the homonuclear pair of that atom; unlike pairs come from the mixing rules in
 Training (paper 2.3.2–2.3.3): labels with R² < 0.90 dropped; 75/25 train/test split (seed 32, the seed
 repository's); grid search over n_estimators, min_samples_split and bootstrap with 5-fold
 cross-validation on the training part (seed 0); a multi-output RandomForestRegressor (seed 0). The
-``buckingham`` forest learns (ln A, ln B, asinh(C/1e-6)) so that averages are taken on a scale where
+``buckingham-scans`` forest learns (ln A, ln B, asinh(C/1e-6)) so that averages are taken on a scale where
 A's four decades and C's sign are harmless; ``buckingham-lal2023`` learns raw values, as the paper did.
 Scores are R² per target on the untouched test part, on the raw scale (the paper's) and the log scale.
 
-Models, by name:
+Models, by name (the default ``buckingham`` model is fitted to dimers instead: :mod:`mlparams.models.registry`):
 
-* ``buckingham``: trained on the ``physical`` labels (cleaned scans, Coulomb removed with the correct
-  constant, C ≥ 0).
+* ``buckingham-scans``: trained on the ``physical`` labels (cleaned scans, Coulomb removed with the correct
+  constant, C ≥ 0). Its constants describe covalent scans, not nonbonded contacts (see the README).
 * ``buckingham-lal2023``: trained on the authors' published clustered constants (C ≤ 0, their charges).
 """
 
@@ -25,6 +25,7 @@ import functools
 import importlib.resources
 import json
 import math
+import os
 import platform
 import time
 from dataclasses import dataclass
@@ -48,13 +49,13 @@ from mlparams.models.buckingham_labels import (
     published_labels,
 )
 
-MODELS = {"buckingham": "physical", "buckingham-lal2023": "lal2023"}
+MODELS = {"buckingham-scans": "physical", "buckingham-lal2023": "lal2023"}
 #: Sign of C of each model: +1 attractive dispersion; -1 the paper's repulsive r^-6 (its eq. 4 makes every
 #: mixed C negative whatever the inputs' signs, so the few positive C of the published clustered fits are
 #: read as negative).
-C_SIGN = {"buckingham": 1.0, "buckingham-lal2023": -1.0}
+C_SIGN = {"buckingham-scans": 1.0, "buckingham-lal2023": -1.0}
 #: The scale each model's forest averages on: "log" = (ln A, ln B, asinh(C/C_SCALE)); "raw" = the paper's.
-TARGET_SPACE = {"buckingham": "log", "buckingham-lal2023": "raw"}
+TARGET_SPACE = {"buckingham-scans": "log", "buckingham-lal2023": "raw"}
 TARGET_NAMES = ("A_kJ_per_mol", "B_nm", "C_kJ_per_mol_nm6")
 MAX_ABS_CHARGE = 8.0
 TEST_FRACTION = 0.25
@@ -72,8 +73,12 @@ PAPER_TEST_R2 = 0.93
 
 
 def model_dir() -> Path:
-    """Folder of the shipped models inside the installed package."""
-    return Path(importlib.resources.files("mlparams") / "data" / "models")
+    """Folder of the shipped models inside the installed package, or ``$MLPARAMS_MODEL_DIR`` when set.
+
+    The override lets a refinement loop try candidate models in child processes without touching the package.
+    """
+    override = os.environ.get("MLPARAMS_MODEL_DIR")
+    return Path(override) if override else Path(importlib.resources.files("mlparams") / "data" / "models")
 
 
 def to_learned_space(y, space: str = "log"):
@@ -123,6 +128,7 @@ class BuckinghamModel:
     forest: RandomForestRegressor
     training_elements: tuple[str, ...]
     metrics: dict
+    mixing_rule: str = "geometric"
 
     def predict(self, element: str, charge: float) -> BuckinghamConstants:
         """Constants of one atom of ``element`` (symbol or name) carrying ``charge`` (e)."""
@@ -151,7 +157,7 @@ class BuckinghamModel:
 
 
 def labels_for(name: str, progress=None):
-    """Training labels of a named model, and (for ``buckingham``) the cleaning report."""
+    """Training labels of a named model, and (for ``buckingham-scans``) the cleaning report."""
     if name not in MODELS:
         raise ModelNotTrainedError(f"unknown Buckingham model {name!r}; choose one of {', '.join(MODELS)}")
     if MODELS[name] == "lal2023":
@@ -160,7 +166,7 @@ def labels_for(name: str, progress=None):
     return labels_from_fits(table), report
 
 
-def train(name: str = "buckingham", n_jobs: int = 2, progress=None) -> tuple[BuckinghamModel, dict]:
+def train(name: str = "buckingham-scans", n_jobs: int = 2, progress=None) -> tuple[BuckinghamModel, dict]:
     """Train a named model from the vendored data; returns the model and its metrics."""
     t0 = time.perf_counter()
     labels, report = labels_for(name, progress=progress)
@@ -263,7 +269,7 @@ def load_model_file(model_path: Path) -> BuckinghamModel:
 
 
 @functools.lru_cache(maxsize=None)
-def load_model(name: str = "buckingham") -> BuckinghamModel:
+def load_model(name: str = "buckingham-scans") -> BuckinghamModel:
     """The shipped model of that name (cached)."""
     if name not in MODELS:
         raise ModelNotTrainedError(f"unknown Buckingham model {name!r}; choose one of {', '.join(MODELS)}")

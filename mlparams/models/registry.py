@@ -1,0 +1,30 @@
+"""The shipped Buckingham exp-6 models, by name: one place that knows which class loads which file.
+
+* ``buckingham`` (default): fitted to intermolecular CCSD(T)-level dimer energies
+  (:mod:`mlparams.models.buckingham_dimers`); C ≥ 0; elements H, C, N, O, S.
+* ``buckingham-scans``: the paper's random forest on labels refitted from its homonuclear QM scans with the
+  true Coulomb constant and C ≥ 0 (:mod:`mlparams.models.buckingham_rf`).
+* ``buckingham-lal2023``: the paper's random forest on the authors' published constants (C ≤ 0).
+
+Every model has ``predict``, ``predict_many``, ``in_training_set``, ``metrics`` and ``mixing_rule``.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from mlparams.errors import ModelNotTrainedError
+
+BUCKINGHAM_MODELS = ("buckingham", "buckingham-scans", "buckingham-lal2023")
+
+
+@functools.lru_cache(maxsize=None)
+def load_buckingham(name: str = "buckingham"):
+    """The shipped model of that name (cached)."""
+    from mlparams.models import buckingham_dimers, buckingham_rf
+
+    if name == "buckingham":
+        return buckingham_dimers.load_model_file(buckingham_rf.model_dir() / "buckingham.joblib")
+    if name in buckingham_rf.MODELS:
+        return buckingham_rf.load_model(name)
+    raise ModelNotTrainedError(f"unknown Buckingham model {name!r}; choose one of {', '.join(BUCKINGHAM_MODELS)}")

@@ -1,0 +1,144 @@
+"""The dimer-fitted exp-6 model: data, the fitted energy equals the engine's, shipped metrics, refusals, training."""
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+
+from mlparams.dimers import read_dimers
+from mlparams.errors import DataFormatError, UnknownElementError
+from mlparams.models import buckingham_dimers as bd
+from mlparams.models.dimer_pairs import TRAINING_SETS, build, named_sets, set_path
+from mlparams.models.registry import load_buckingham
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_buckingham("buckingham")
+
+
+@pytest.fixture(scope="module")
+def s22by7():
+    return named_sets(["S22by7"], progress=False)
+
+
+def test_vendored_training_files_hold_every_row_of_their_csv():
+    import csv
+
+    for name in TRAINING_SETS:
+        path = set_path(name)
+        with open(path.with_name(f"{name}.csv"), newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        dimers = list(read_dimers(path))
+        assert len(dimers) == len(rows), name
+        assert [d.info["name"] for d in dimers[:3]] == [r["name"] for r in rows[:3]]
+        assert dimers[0].reference_kcal_mol == pytest.approx(float(rows[0]["E_int_kcal_mol"]))
+
+
+def test_a_truncated_multiframe_file_is_refused(tmp_path):
+    frames = gzip.open(set_path("HBC6"), "rt").read().splitlines()
+    bad = tmp_path / "bad.xyz.gz"
+    with gzip.open(bad, "wt") as fh:
+        fh.write("\n".join(frames[:-1]) + "\n")  # the last frame loses an atom line
+    with pytest.raises(DataFormatError, match="header says"):
+        list(read_dimers(bad))
+
+
+def test_fitted_energy_is_the_energy_openmm_computes(model, s22by7):
+    """The NumPy pair sum the model was fitted with equals E_int from OpenMM systems (interaction driver)."""
+    from mlparams.dimers import read_dimer
+    from mlparams.models.dimer_pairs import data_root
+    from mlparams.validation.interaction import interaction_energy
+
+    predicted, vdw = bd.predict_dimers(model, s22by7)
+    for name, file in (("2-1.0", "S22_02_HB_2_Water_Dimer_CS.xyz"), ("9-1.0", "S22_09_DD_2_Ethene_Dimer_D2D.xyz"),
+                       ("20-1.0", "S22_20_DD_5_Benzene_Dimer_T_Shape_C2V.xyz")):
+        index = int(np.flatnonzero(s22by7.name == name)[0])
+        total, elec, e_vdw = interaction_energy(read_dimer(data_root() / "s22" / file), "buckingham")
+        assert total == pytest.approx(predicted[index], abs=2e-4), file
+        assert e_vdw == pytest.approx(vdw[index], abs=2e-4), file
+        assert abs(e_vdw) > 0.1  # the van der Waals part is really there
+
+
+def test_shipped_model_reproduces_its_reported_validation_errors(model, s22by7):
+    reported = json.loads((bd.Path(__file__).parents[1] / "mlparams" / "data" / "models" / "buckingham.json").read_text())
+    refined = reported.get("validation_refined")
+    s22 = s22by7.subset(bd.s22_equilibrium(s22by7))
+    rmse = bd.evaluate(model, s22, "S22")["neutral"]["RMSE"]
+    expected = refined["S22"] if refined else reported["validation"]["S22"]["neutral"]["RMSE"]
+    assert rmse == pytest.approx(expected, abs=1e-9)
+    assert s22.n_dimers == 22
+
+
+def test_model_is_better_than_charges_alone_on_held_out_training_dimers(model):
+    data = named_sets(TRAINING_SETS, progress=False)
+    held = data.subset(bd.holdout_mask(data) & ~data.charged)
+    model_1 = bd.DimerBuckinghamModel(**{**model.__dict__, "length_scales": {}})
+    e, _ = bd.predict_dimers(model_1, held)
+    model_rmse = np.sqrt(np.mean((e - held.e_ref_kcal) ** 2))
+    coulomb_rmse = np.sqrt(np.mean((held.coulomb_kcal() - held.e_ref_kcal) ** 2))
+    assert model_rmse < 0.5 * coulomb_rmse
+
+
+def test_holdout_keeps_whole_groups_together():
+    data = named_sets(["HBC6", "NBC10ext"], progress=False)
+    hold = bd.holdout_mask(data)
+    groups = np.array([bd.group_of(s, n) for s, n in zip(data.set_name, data.name)])
+    for g in set(groups.tolist()):
+        assert len(set(hold[groups == g].tolist())) == 1
+    assert 0 < hold.sum() < data.n_dimers
+
+
+def test_elements_outside_the_training_data_are_refused(model):
+    with pytest.raises(UnknownElementError, match="trained on .* not Cl"):
+        model.predict("Cl", -0.1)
+
+
+def test_charges_beyond_the_training_range_are_clamped_and_constants_physical(model):
+    lo, hi = model.charge_range["O"]
+    np.testing.assert_array_equal(model.constants(["O"], [lo - 0.5]), model.constants(["O"], [lo]))
+    np.testing.assert_array_equal(model.constants(["O"], [hi + 0.5]), model.constants(["O"], [hi]))
+    for el, (lo, hi) in model.charge_range.items():
+        for q in np.linspace(lo, hi, 5):
+            c = model.predict(el, q)
+            assert c.A_kJ_per_mol > 0 and c.B_nm > 0 and c.C_kJ_per_mol_nm6 >= 0
+
+
+def test_h_o_pairs_with_coulomb_keep_a_repulsive_wall(model):
+    """The most attractive pair the model can see, with its Coulomb term, still repels from 0.08 to 0.12 nm."""
+    report = bd.wall_report(model)
+    assert report["total"]["min_force_kJ_mol_nm"] > 0
+
+
+def test_torch_loss_energy_matches_numpy_reference(model):
+    """The energy the optimiser differentiates equals the engines' NumPy form for the shipped network."""
+    torch = bd._torch()
+    data = named_sets(["A24"], progress=False)
+    model_1 = bd.DimerBuckinghamModel(**{**model.__dict__, "length_scales": {}})
+    fit = bd._Fit(data, np.array(model.feature_mean), np.array(model.feature_std))
+    q = np.array([np.clip(c, *model.charge_range[s]) for s, c in zip(data.atom_element, data.atom_charge)])
+    z = torch.tensor(model_1._z(data.atom_element.tolist(), q))
+    e_torch = bd._dimer_energy(torch, z, fit, model.mixing_rule).numpy()
+    e_numpy, _ = bd.predict_dimers(model_1, data)
+    np.testing.assert_allclose(e_torch, e_numpy, atol=1e-9)
+
+
+def test_short_training_run_learns_beyond_the_charges():
+    data = named_sets(["HBC6", "NBC10ext"], progress=False)
+    model, history = bd.train_mlp(data, "geometric", steps=150)
+    e, _ = bd.predict_dimers(model, data)
+    rmse = np.sqrt(np.mean((e - data.e_ref_kcal)[data.e_ref_kcal < 5] ** 2))
+    coulomb = np.sqrt(np.mean((data.coulomb_kcal() - data.e_ref_kcal)[data.e_ref_kcal < 5] ** 2))
+    assert history[-1][0] < history[0][0]
+    assert rmse < 0.6 * coulomb
+
+
+def test_pair_cache_round_trips(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLPARAMS_CACHE", str(tmp_path))
+    first = build(set_path("HSG"), "HSG", progress=False)
+    again = build(set_path("HSG"), "HSG", progress=False)  # from the cache file
+    assert list((tmp_path / "dimer_pairs").glob("HSG-*.npz"))
+    np.testing.assert_array_equal(first.pair_r_nm, again.pair_r_nm)
+    np.testing.assert_array_equal(first.atom_charge, again.atom_charge)
+    assert first.skipped == again.skipped
