@@ -142,3 +142,52 @@ def test_pair_cache_round_trips(tmp_path, monkeypatch):
     np.testing.assert_array_equal(first.pair_r_nm, again.pair_r_nm)
     np.testing.assert_array_equal(first.atom_charge, again.atom_charge)
     assert first.skipped == again.skipped
+
+
+def test_length_factors_stretch_each_elements_constants(model):
+    scaled = bd.DimerBuckinghamModel(**{**model.__dict__, "length_scales": {"O": 1.2}})
+    plain = bd.DimerBuckinghamModel(**{**model.__dict__, "length_scales": {}}).constants(["O", "H"], [-0.6, 0.4])
+    got = scaled.constants(["O", "H"], [-0.6, 0.4])
+    np.testing.assert_allclose(got[0], plain[0] * [1.0, 1.2, 1.2**6])
+    np.testing.assert_array_equal(got[1], plain[1])
+
+
+def test_refinement_step_moves_lambda_towards_the_experimental_density():
+    from mlparams.models.density_refinement import _next_lambda
+
+    assert _next_lambda([(1.0, 1.25)]) == pytest.approx(1.25 ** (1 / 3))  # too dense: stretch
+    assert _next_lambda([(1.1, 0.9)]) < 1.1  # too light: shrink
+    # secant through two rounds: ln r linear in ln λ with slope -3 reaches r = 1 in one step
+    lam = _next_lambda([(1.0, 1.3), (1.05, 1.3 * 1.05**-3)])
+    assert lam == pytest.approx(1.3 ** (1 / 3), rel=1e-9)
+    assert _next_lambda([(1.0, 5.0)]) == pytest.approx(1.25)  # steps are limited
+
+
+def test_refinement_reads_a_collapsed_run_as_its_last_density(tmp_path):
+    from mlparams.models.density_refinement import _ratios
+
+    (tmp_path / "series").mkdir()
+    (tmp_path / "density_results.csv").write_text(
+        "name,smiles,T_K,rho_exp,rho_sim,rho_sim_err,rel_err_pct,n_molecules,production_ps,engine,model,status,seconds\n"
+        "water,O,298.15,1.0,,,,292,,openmm,buckingham,failed: box collapsed,90\n"
+        "ethanol,CCO,298.15,0.8,0.88,0.01,10,88,40,openmm,buckingham,ok,200\n")
+    (tmp_path / "series" / "water.csv").write_text("t_ps,density_g_cm3\n0.25,0.9\n0.5,1.6\n")
+    ratios = _ratios(tmp_path, ["water", "ethanol", "benzene"])
+    assert ratios["water"][0] == pytest.approx(1.6) and ratios["water"][1].startswith("last sample")
+    assert ratios["ethanol"] == (pytest.approx(1.1), "ok")
+    assert "benzene" not in ratios
+
+
+def test_cli_refuses_an_element_the_model_was_not_trained_on(run_cli):
+    proc = run_cli("buckingham", "predict", "--element", "Cl", "--charge", "-0.1")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "trained on" in lines[0] and "gaff2" in lines[0]
+
+
+def test_cli_predicts_with_the_dimer_model_by_default(run_cli):
+    proc = run_cli("buckingham", "predict", "--element", "O", "--charge", "-0.6", "--json")
+    assert proc.returncode == 0, proc.stderr
+    record = json.loads(proc.stdout)
+    assert record["model"] == "buckingham" and record["in_training_set"] is True
+    assert record["C_kJ_per_mol_nm6"] > 0
