@@ -380,7 +380,7 @@ def cmd_validate_interaction(args) -> int:
 def cmd_validate_density(args) -> int:
     from mlparams.validation.density import run
 
-    names = [n.strip() for n in args.only.split(",")] if args.only else None
+    names = args.only or None  # split by the driver, which knows names with commas in them
     summary = run(args.liquids, args.model, args.engine, args.out, profile="quick" if args.quick else args.profile,
                   jobs=args.jobs, names=names, progress=not args.quiet)
     line = f"{args.engine}/{args.model}: {summary['n_ok']} of {summary['n_liquids']} liquids ok"

@@ -69,3 +69,12 @@ def test_cli_density_errors_are_one_line(run_cli, tmp_path):
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "does not exist" in proc.stderr
     proc = run_cli("validate", "density", "--only", "unobtainium", "--out", str(tmp_path / "o"), "--quick")
     assert proc.returncode == 2 and "unobtainium" in proc.stderr
+
+
+def test_only_accepts_names_that_contain_commas():
+    from mlparams.validation.density import read_liquids, split_names
+
+    known = [r["name"] for r in read_liquids("dev")]
+    assert split_names("water,N,N-dimethylacetamide,2,2,4-trimethylpentane,ethanol", known) == [
+        "water", "N,N-dimethylacetamide", "2,2,4-trimethylpentane", "ethanol"]
+    assert split_names("water, nonsense", known) == ["water", "nonsense"]  # the driver then refuses "nonsense"

@@ -269,8 +269,27 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
 
 
+def split_names(spec: str, known) -> list[str]:
+    """Comma-separated liquid names, where a name may itself hold commas ("N,N-dimethylacetamide"): the longest
+    run of comma-joined pieces that is a known name wins; anything else stays a single (unknown) piece."""
+    pieces = spec.split(",")
+    known = set(known)
+    names, i = [], 0
+    while i < len(pieces):
+        for j in range(len(pieces), i, -1):
+            candidate = ",".join(pieces[i:j]).strip()
+            if candidate in known:
+                break
+        else:
+            j, candidate = i + 1, pieces[i].strip()
+        if candidate:
+            names.append(candidate)
+        i = j
+    return names
+
+
 def run(liquids: str, model: str, engine: str, out, profile: str = "default", jobs: int | None = None,
-        names: list[str] | None = None, progress: bool = True) -> dict:
+        names: list[str] | str | None = None, progress: bool = True) -> dict:
     """Run every liquid not yet in DIR/density_results.csv; write results, plots and summary."""
     if engine not in ENGINES:
         raise MlparamsError(f"unknown engine {engine!r}; choose openmm or lammps")
@@ -278,6 +297,8 @@ def run(liquids: str, model: str, engine: str, out, profile: str = "default", jo
         raise MlparamsError(f"unknown profile {profile!r}; choose {', '.join(PROFILES)}")
     protocol = PROFILES[profile]
     rows = read_liquids(liquids)
+    if isinstance(names, str):
+        names = split_names(names, [r["name"] for r in rows])
     if names:
         unknown = sorted(set(names) - {r["name"] for r in rows})
         if unknown:
