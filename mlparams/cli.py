@@ -377,6 +377,24 @@ def cmd_validate_interaction(args) -> int:
     return 0
 
 
+def cmd_compare_densities(args) -> int:
+    from mlparams.validation.density import compare
+
+    folders = {}
+    for spec in args.results:
+        label, sep, folder = spec.partition("=")
+        if not sep:
+            raise MlparamsError(f"give results as LABEL=FOLDER, e.g. gaff2=validation/results/density/openmm/gaff2; got {spec!r}")
+        folders[label] = folder
+    result = compare(folders, args.out)
+    for label, s in result["stats"].items():
+        if s["n_common"]:
+            print(f"{label}: {s['n_common']} common liquids, mean unsigned {s['mean_unsigned_rel_pct']:.2f} %, "
+                  f"mean signed {s['mean_signed_rel_pct']:+.2f} %")
+    print(f"wrote {Path(args.out).with_suffix('.md')} and {Path(args.out).with_suffix('.png')}")
+    return 0
+
+
 def cmd_validate_density(args) -> int:
     from mlparams.validation.density import run
 
@@ -527,6 +545,11 @@ def build_parser() -> argparse.ArgumentParser:
     vd.add_argument("--jobs", type=int, default=None, help="liquids in parallel (default: one per core)")
     vd.add_argument("--quiet", action="store_true")
     vd.set_defaults(func=cmd_validate_density)
+
+    vc = vsub.add_parser("compare-densities", help="set density results of several models side by side")
+    vc.add_argument("results", nargs="+", help="LABEL=FOLDER of a density run, e.g. gaff2=DIR")
+    vc.add_argument("--out", required=True, help="output stem: writes OUT.md and OUT.png")
+    vc.set_defaults(func=cmd_compare_densities)
 
     benchmark = sub.add_parser("benchmark", help="engine speed benchmarks, written to JSON")
     bsub2 = benchmark.add_subparsers(dest="benchmark_engine", required=True)

@@ -78,3 +78,21 @@ def test_only_accepts_names_that_contain_commas():
     assert split_names("water,N,N-dimethylacetamide,2,2,4-trimethylpentane,ethanol", known) == [
         "water", "N,N-dimethylacetamide", "2,2,4-trimethylpentane", "ethanol"]
     assert split_names("water, nonsense", known) == ["water", "nonsense"]  # the driver then refuses "nonsense"
+
+
+def test_compare_sets_models_side_by_side_on_common_liquids(tmp_path):
+    from mlparams.validation.density import compare
+
+    header = "name,smiles,T_K,rho_exp,rho_sim,rho_sim_err,rel_err_pct,n_molecules,production_ps,engine,model,status,seconds\n"
+    for label, rows in {"a": ["water,O,298.15,1.0,0.9,0.01,-10,100,40,openmm,a,ok,1",
+                              "ethanol,CCO,298.15,0.8,0.84,0.01,5,100,40,openmm,a,ok,1"],
+                        "b": ["water,O,298.15,1.0,1.02,0.01,2,100,40,openmm,b,ok,1",
+                              "ethanol,CCO,298.15,0.8,,,,100,,openmm,b,failed: box collapsed,1"]}.items():
+        (tmp_path / label).mkdir()
+        (tmp_path / label / "density_results.csv").write_text(header + "\n".join(rows) + "\n")
+    result = compare({"a": tmp_path / "a", "b": tmp_path / "b"}, tmp_path / "cmp")
+    assert result["common"] == ["water"]
+    assert result["stats"]["a"]["mean_unsigned_rel_pct"] == pytest.approx(10.0)
+    assert result["stats"]["b"]["mean_signed_rel_pct"] == pytest.approx(2.0)
+    text = (tmp_path / "cmp.md").read_text()
+    assert "failed: box collapsed" in text and (tmp_path / "cmp.png").is_file()

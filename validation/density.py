@@ -440,3 +440,56 @@ def plots(done: dict, out: Path, title: str) -> None:
         save_figure(fig, out / "density_vs_time.png")
 
 
+
+
+# --- comparing models on the same liquids ---------------------------------------------------------------
+
+
+def compare(folders: dict, out) -> dict:
+    """Set models' results (label -> result folder) side by side on the liquids every one of them finished.
+
+    Writes OUT.md (a table and the mean unsigned/signed errors on the common liquids) and OUT.png (parity).
+    """
+    results = {label: _read_results(Path(folder) / "density_results.csv") for label, folder in folders.items()}
+    ok = {label: {n: r for n, r in done.items() if str(r["status"]) == "ok"} for label, done in results.items()}
+    all_names = sorted(set().union(*[set(d) for d in results.values()]))
+    common = [n for n in all_names if all(n in d for d in ok.values())]
+    stats = {}
+    for label, done in ok.items():
+        rel = np.array([float(done[n]["rel_err_pct"]) for n in common])
+        stats[label] = {"n_common": len(common), "n_ok": len(done), "n_run": len(results[label]),
+                        "mean_unsigned_rel_pct": float(np.mean(np.abs(rel))) if rel.size else None,
+                        "mean_signed_rel_pct": float(np.mean(rel)) if rel.size else None}
+    labels = list(folders)
+    lines = ["| liquid | experiment g/cm³ | " + " | ".join(f"{lab} (error %)" for lab in labels) + " |",
+             "|---|---|" + "---|" * len(labels)]
+    for n in all_names:
+        exp = next((float(d[n]["rho_exp"]) for d in results.values() if n in d), float("nan"))
+        cells = []
+        for lab in labels:
+            r = results[lab].get(n)
+            if r is None:
+                cells.append("not run")
+            elif str(r["status"]) == "ok":
+                cells.append(f"{float(r['rho_sim']):.4f} ({float(r['rel_err_pct']):+.1f})")
+            else:
+                cells.append("failed: " + str(r["status"]).removeprefix("failed: ")[:60])
+        lines.append(f"| {n} | {exp:.4f} | " + " | ".join(cells) + " |")
+    summary = ["", f"On the {len(common)} liquids every model finished: " + "; ".join(
+        f"{lab} mean unsigned {s['mean_unsigned_rel_pct']:.2f} %, mean signed {s['mean_signed_rel_pct']:+.2f} % "
+        f"({s['n_ok']} of {s['n_run']} run liquids finished)" for lab, s in stats.items() if s["n_common"]) + "."]
+    out = Path(out)
+    _atomic_text(out.with_suffix(".md"), "\n".join(lines + summary) + "\n")
+    from mlparams.plotting import plt, save_figure
+
+    fig, ax = plt.subplots(figsize=(5.2, 5))
+    for lab in labels:
+        names = [n for n in all_names if n in ok[lab]]
+        ax.plot([float(ok[lab][n]["rho_exp"]) for n in names], [float(ok[lab][n]["rho_sim"]) for n in names],
+                "o", ms=4, alpha=0.8, label=lab)
+    ax.plot([0.5, 1.6], [0.5, 1.6], "k--", lw=1)
+    ax.set_xlabel("experiment / g cm⁻³")
+    ax.set_ylabel("simulation / g cm⁻³")
+    ax.legend(fontsize=8)
+    save_figure(fig, out.with_suffix(".png"))
+    return {"common": common, "stats": stats}
