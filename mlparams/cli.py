@@ -196,13 +196,16 @@ def cmd_refine_density(args) -> int:
     """Refine the dimer model's length factors against dev densities; write the model and the report."""
     from mlparams.models import buckingham_dimers as bd
     from mlparams.models.buckingham_rf import model_dir
-    from mlparams.models.density_refinement import DEFAULT_STAGES, dimer_cost, refine
+    from mlparams.models.density_refinement import DEFAULT_STAGES, REFINED, dimer_cost, refine
 
     result = refine(args.out, DEFAULT_STAGES, lambda0=args.lambda0, rounds=args.rounds, tolerance_pct=args.tolerance,
                     profile=args.profile, jobs=args.jobs, progress=not args.quiet)
     model = bd.load_model_file(model_dir() / "buckingham.joblib")
+    model.length_scales = {}
     chosen = result["chosen_length_scales"]
     result["dimer_cost"] = dimer_cost(model, {"before (all 1)": {}, "refined": chosen})
+    # The refined factors make a model of their own; the dimer-fitted default stays as it was.
+    model.name = REFINED
     model.length_scales = dict(chosen)
     model.metrics["length_scale_refinement"] = result
     model.metrics["validation_refined"] = result["dimer_cost"]["refined"]
@@ -474,7 +477,8 @@ def build_parser() -> argparse.ArgumentParser:
     td.set_defaults(func=cmd_train_dimers)
 
     rd = bsub.add_parser("refine-density", help="refine the dimer model's length factors against dev densities "
-                                                "(C, H on n-octane and benzene; then N, O, S on water and ethanol)")
+                                                "(C, H on n-octane and benzene; then N, O, S on water and ethanol) "
+                                                "into the model buckingham-refined")
     rd.add_argument("--out", required=True, help="folder for the rounds' density runs and refinement.json (a rerun resumes)")
     rd.add_argument("--lambda0", type=_float_arg, default=1.0, help="starting length factor of each stage (default 1.0)")
     rd.add_argument("--rounds", type=int, default=3, help="at most this many rounds per stage (default 3)")

@@ -126,7 +126,7 @@ def test_torch_loss_energy_matches_numpy_reference(model):
 
 def test_short_training_run_learns_beyond_the_charges():
     data = named_sets(["HBC6", "NBC10ext"], progress=False)
-    model, history = bd.train_mlp(data, "geometric", steps=150)
+    model, history = bd.train_mlp(data, "geometric", steps=400)
     e, _ = bd.predict_dimers(model, data)
     rmse = np.sqrt(np.mean((e - data.e_ref_kcal)[data.e_ref_kcal < 5] ** 2))
     coulomb = np.sqrt(np.mean((data.coulomb_kcal() - data.e_ref_kcal)[data.e_ref_kcal < 5] ** 2))
@@ -191,3 +191,14 @@ def test_cli_predicts_with_the_dimer_model_by_default(run_cli):
     record = json.loads(proc.stdout)
     assert record["model"] == "buckingham" and record["in_training_set"] is True
     assert record["C_kJ_per_mol_nm6"] > 0
+
+
+def test_refined_model_reproduces_its_reported_dimer_cost(s22by7):
+    refined = load_buckingham("buckingham-refined")
+    reported = refined.metrics["validation_refined"]
+    assert refined.length_scales == reported["length_scales"] and refined.length_scales["O"] > 1.0
+    s22 = s22by7.subset(bd.s22_equilibrium(s22by7))
+    assert bd.evaluate(refined, s22, "S22")["neutral"]["RMSE"] == pytest.approx(reported["S22"], abs=1e-9)
+    # the same network: only the length factors differ from the default model
+    base = load_buckingham("buckingham")
+    np.testing.assert_allclose(refined.constants(["C"], [-0.1])[0, 0], base.constants(["C"], [-0.1])[0, 0])

@@ -62,4 +62,6 @@ def test_demo_prints_constants_for_every_atom_of_ethanol(run_cli):
     assert proc.returncode == 0, proc.stderr
     assert "9 atoms" in proc.stdout and "AM1-BCC" in proc.stdout
     rows = [line for line in proc.stdout.splitlines() if line.strip()[:1].isdigit()]
-    assert len(rows) == 2 * 9  # two models, nine atoms
+    from mlparams.models.registry import BUCKINGHAM_MODELS
+
+    assert len(rows) == len(BUCKINGHAM_MODELS) * 9  # every model, nine atoms

@@ -11,8 +11,9 @@ the candidate model. The first update is λ ← λ·r^(1/3) with r the median ov
 ones are secant steps on ln r against ln λ (each step limited to a factor 0.8–1.25). A liquid whose box collapsed
 counts with the last density it reached (a lower bound). A stage stops when the median signed error is within
 ``tolerance_pct`` or its rounds run out, and keeps its best round. Every round's runs live in
-OUT/<stage>_round_<k>_lambda_<λ>/ and resume like any density run; :func:`dimer_cost` reports what the factors
-cost on the dimer sets.
+OUT/<stage>_round_<k>_lambda_<λ>/ and resume like any density run (a rerun of a finished refinement only
+re-reads them); :func:`dimer_cost` reports what the factors cost on the dimer sets. The result is written as
+the model ``buckingham-refined``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import numpy as np
 
 from mlparams.errors import MlparamsError
 
+#: Name of the model the refinement writes (the dimer-fitted ``buckingham`` is left as it is).
+REFINED = "buckingham-refined"
 #: (stage name, elements whose factor it refines, dev liquids it refines on).
 DEFAULT_STAGES = (
     ("CH", ("C", "H"), ("n-octane", "benzene")),
