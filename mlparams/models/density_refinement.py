@@ -13,7 +13,9 @@ counts with the last density it reached (a lower bound). A stage stops when the 
 ``tolerance_pct`` or its rounds run out, and keeps its best round. Every round's runs live in
 OUT/<stage>_round_<k>_lambda_<λ>/ and resume like any density run (a rerun of a finished refinement only
 re-reads them); :func:`dimer_cost` reports what the factors cost on the dimer sets. The result is written as
-the model ``buckingham-refined``.
+OUT/buckingham-refined.joblib, not into the package: C → λ⁶·C with the engines' fixed guard length
+(0.15 nm) leaves pairs of strongly stretched elements with a negative energy below 0.1 nm, so the refined
+model is a measured experiment, not a shipped model.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import numpy as np
 
 from mlparams.errors import MlparamsError
 
-#: Name of the model the refinement writes (the dimer-fitted ``buckingham`` is left as it is).
+#: Name of the model the refinement writes beside its runs (the shipped ``buckingham`` is left as it is).
 REFINED = "buckingham-refined"
 #: (stage name, elements whose factor it refines, dev liquids it refines on).
 DEFAULT_STAGES = (
