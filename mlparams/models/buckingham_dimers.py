@@ -309,7 +309,7 @@ def train_rf(train: DimerPairs, rule: str, steps: int = 1500, wall_weight: float
     z_delta = torch.zeros(len(keys), 3, requires_grad=True)
     cr = _charge_range(train)
     ps, pq = probe_atoms(cr)
-    probe_cls, _ = _nearest_classes(ps, pq, keys)
+    probe_cls = _nearest_classes(ps, pq, keys)
     opt = torch.optim.Adam([z_elem, z_delta], lr=0.02)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps, eta_min=5e-4)
     history = []
@@ -338,12 +338,13 @@ def train_rf(train: DimerPairs, rule: str, steps: int = 1500, wall_weight: float
     return model, history
 
 
-def _nearest_classes(symbols, charges, keys):
+def _nearest_classes(symbols, charges, keys) -> list[int]:
+    """Index of the (element, charge bin) class nearest to each probe atom."""
     out = []
     for s, q in zip(symbols, charges):
         cands = [(abs(q - c), n) for n, (e, c) in enumerate(keys) if e == s]
         out.append(min(cands)[1])
-    return out, None
+    return out
 
 
 # --- evaluation ------------------------------------------------------------------------------------------
