@@ -249,6 +249,31 @@ def _charge_range(data: DimerPairs) -> dict:
     return out
 
 
+def _optimise(torch, fit, atoms_and_probes, q_probe, rule, params, lr, eta_min, steps, wall_weight, progress,
+              regulariser=None) -> list[tuple[float, float]]:
+    """Adam with cosine decay on weighted MSE of E_int + wall penalty (+ regulariser); returns (RMSE, wall) per step.
+
+    ``atoms_and_probes()`` gives the per-atom z of the training atoms and of the probe atoms for this step.
+    """
+    opt = torch.optim.Adam(params, lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps, eta_min=eta_min)
+    history = []
+    for step in range(steps):
+        opt.zero_grad()
+        z_atoms, z_probe = atoms_and_probes()
+        e = _dimer_energy(torch, z_atoms, fit, rule)
+        mse = torch.sum(fit.w * (e - fit.ref) ** 2) / torch.sum(fit.w)
+        wall = _wall_penalty(torch, z_probe, q_probe, rule)
+        loss = mse + wall_weight * wall + (regulariser() if regulariser else 0.0)
+        loss.backward()
+        opt.step()
+        sched.step()
+        history.append((float(mse.detach().sqrt()), float(wall.detach())))
+        if progress:
+            progress(step, steps, history[-1])
+    return history
+
+
 def train_mlp(train: DimerPairs, rule: str, steps: int = 1500, wall_weight: float = 10.0, progress=None):
     """Fit the network end to end; returns (model without metrics, loss history)."""
     torch = _torch()
@@ -264,21 +289,8 @@ def train_mlp(train: DimerPairs, rule: str, steps: int = 1500, wall_weight: floa
     with torch.no_grad():
         net[-1].weight.mul_(0.1)
         net[-1].bias.zero_()
-    opt = torch.optim.Adam(net.parameters(), lr=0.01)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps, eta_min=3e-4)
-    history = []
-    for step in range(steps):
-        opt.zero_grad()
-        e = _dimer_energy(torch, net(fit.X), fit, rule)
-        mse = torch.sum(fit.w * (e - fit.ref) ** 2) / torch.sum(fit.w)
-        wall = _wall_penalty(torch, net(X_probe), pq, rule)
-        loss = mse + wall_weight * wall
-        loss.backward()
-        opt.step()
-        sched.step()
-        history.append((float(mse.detach().sqrt()), float(wall.detach())))
-        if progress:
-            progress(step, steps, history[-1])
+    history = _optimise(torch, fit, lambda: (net(fit.X), net(X_probe)), pq, rule, list(net.parameters()),
+                        lr=0.01, eta_min=3e-4, steps=steps, wall_weight=wall_weight, progress=progress)
     layers = [m for m in net if isinstance(m, torch.nn.Linear)]
     network = [(m.weight.detach().numpy().tolist(), m.bias.detach().numpy().tolist()) for m in layers]
     model = DimerBuckinghamModel(NAME, "mlp", rule, cr, mean.tolist(), std.tolist(), network=network)
@@ -310,22 +322,15 @@ def train_rf(train: DimerPairs, rule: str, steps: int = 1500, wall_weight: float
     cr = _charge_range(train)
     ps, pq = probe_atoms(cr)
     probe_cls = _nearest_classes(ps, pq, keys)
-    opt = torch.optim.Adam([z_elem, z_delta], lr=0.02)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps, eta_min=5e-4)
-    history = []
-    for step in range(steps):
-        opt.zero_grad()
+    probe_t = torch.tensor(probe_cls)
+
+    def atoms_and_probes():
         z_class = z_elem[elem_of_class] + z_delta
-        e = _dimer_energy(torch, z_class[cls_t], fit, rule)
-        mse = torch.sum(fit.w * (e - fit.ref) ** 2) / torch.sum(fit.w)
-        wall = _wall_penalty(torch, z_class[torch.tensor(probe_cls)], pq, rule)
-        loss = mse + wall_weight * wall + 0.1 * torch.mean(z_delta**2)
-        loss.backward()
-        opt.step()
-        sched.step()
-        history.append((float(mse.detach().sqrt()), float(wall.detach())))
-        if progress:
-            progress(step, steps, history[-1])
+        return z_class[cls_t], z_class[probe_t]
+
+    history = _optimise(torch, fit, atoms_and_probes, pq, rule, [z_elem, z_delta], lr=0.02, eta_min=5e-4,
+                        steps=steps, wall_weight=wall_weight, progress=progress,
+                        regulariser=lambda: 0.1 * torch.mean(z_delta**2))
     z_class = (z_elem[elem_of_class] + z_delta).detach().numpy()
     counts = np.bincount(cls, minlength=len(keys))
     # The forest's inputs are each class's mean charge, so labels sit at the charges the atoms really carry.
