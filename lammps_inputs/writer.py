@@ -14,6 +14,7 @@ Reads only the system's topology (GAFF2 bonded terms from the prmtop, through pa
   pair table: LAMMPS mixes nothing.
 * ``special_bonds`` from the parameter object's 1-4 policy; ``kspace_style pppm``; ``pair_modify tail yes``
   for boxes (OpenMM's long-range correction).
+* Uncharged systems (atomic fluids) get the plain pair style (``lj/cut``, ``table``) and no k-space solver.
 * Charges are written with 10 decimals and renormalised per molecule so that each molecule carries exactly
   its formal charge.
 """
@@ -174,6 +175,7 @@ def _pair_settings(p, periodic: bool, cutoff_a: float, kspace_accuracy: float, t
     n = len(p.types)
     table = p.pair_table()
     coul = "coul/long" if periodic else "coul/cut"
+    charged = bool(np.any(np.asarray(p.charges) != 0.0))
     lines, tables = [], {}
     s14v, s14c = p.scale14_vdw, p.scale14_coulomb
     if p.form == "buckingham":
@@ -199,7 +201,7 @@ def _pair_settings(p, periodic: bool, cutoff_a: float, kspace_accuracy: float, t
             tables["guard.table"] = ("# Buckingham guard: C/r^6 - C/(r^6 + d^6 s(r)), s = (1 - r/rs)^3 below rs "
                                      "(kcal/mol, Å), added to pair_style buck\n\n" + "\n".join(text))
     elif p.form == "lj":
-        lines.append(f"pair_style lj/cut/{coul} {cutoff_a:.6f}")
+        lines.append(f"pair_style lj/cut/{coul} {cutoff_a:.6f}" if charged else f"pair_style lj/cut {cutoff_a:.6f}")
         eps, sig = U.lj_to_real(table["sigma"], table["epsilon"])
         for i in range(n):
             for j in range(i, n):
@@ -227,32 +229,44 @@ def _pair_settings(p, periodic: bool, cutoff_a: float, kspace_accuracy: float, t
         from mlparams.forms import tabulated
 
         grid_a = U.length_to_real(np.asarray(p.table_r_nm, dtype=float))
-        lines.append(f"pair_style hybrid/overlay table spline {TABLE_POINTS} {coul} {cutoff_a:.6f}")
+        # Uncharged systems (atomic fluids) need neither the Coulomb sub-style nor a k-space solver.
+        lines.append(f"pair_style hybrid/overlay table spline {TABLE_POINTS} {coul} {cutoff_a:.6f}" if charged
+                     else f"pair_style table spline {TABLE_POINTS}")
+        prefix = "table " if charged else ""
         text = []
         for i in range(n):
             for j in range(i, n):
                 key = f"PAIR_{i + 1}_{j + 1}"
                 e_nm = table["energy"][i, j]
+                # Forces: the model's own (e.g. a network's derivative) when the table carries them, else the
+                # derivative of the energy spline.
+                f_nm = table["force"][i, j] if "force" in table else None
 
-                def fn(r_a, e_nm=e_nm):
+                def fn(r_a, e_nm=e_nm, f_nm=f_nm):
                     r_nm = U.length_from_real(r_a)
                     inside = (r_nm >= p.table_r_nm[0]) & (r_nm <= p.table_r_nm[-1])  # OpenMM: zero outside
                     e = np.where(inside, tabulated.energy(r_nm, p.table_r_nm, e_nm), 0.0)
-                    f = np.where(inside, tabulated.force(r_nm, p.table_r_nm, e_nm), 0.0)
+                    f_in = (tabulated.force(r_nm, p.table_r_nm, e_nm) if f_nm is None
+                            else tabulated.energy(r_nm, p.table_r_nm, f_nm))
+                    f = np.where(inside, f_in, 0.0)
                     return U.energy_to_real(e), U.energy_to_real(f) / U.ANGSTROM_PER_NM
 
                 rc = min(cutoff_a, float(grid_a[-1]))
                 text.append(_function_table(key, fn, rc))
-                lines.append(f"pair_coeff {i + 1} {j + 1} table pair.table {key} {rc:.6f}")
-                lines.append(f"pair_coeff {i + 1} {j + 1} {coul}")
+                lines.append(f"pair_coeff {i + 1} {j + 1} {prefix}pair.table {key} {rc:.6f}")
+                if charged:
+                    lines.append(f"pair_coeff {i + 1} {j + 1} {coul}")
         tables["pair.table"] = "# Tabulated pair potentials (kcal/mol, Å)\n\n" + "\n".join(text)
     else:
         raise MlparamsError(f"the LAMMPS writer does not handle form {p.form!r}; use buckingham, lj, lj-gaussian or tabulated")
     lines.append(f"special_bonds lj 0.0 0.0 {s14v!r} coul 0.0 0.0 {s14c!r}")
     if periodic:
-        lines.append(f"kspace_style pppm {kspace_accuracy:g}")
+        if charged:
+            lines.append(f"kspace_style pppm {kspace_accuracy:g}")
         flag = "yes" if tail else "no"
-        if "hybrid" not in lines[0]:
+        if p.form == "tabulated":
+            pass  # a table has no tail, and OpenMM's Continuous1DFunction is zero beyond its grid
+        elif "hybrid" not in lines[0]:
             lines.append(f"pair_modify tail {flag}")
         elif p.form in ("buckingham", "lj-gaussian"):  # the analytic sub-style carries the tail; tables have none
             lines.append(f"pair_modify pair {lines[0].split()[2]} tail {flag}")

@@ -556,6 +556,10 @@ def build_parser() -> argparse.ArgumentParser:
     vc.add_argument("--out", required=True, help="output stem: writes OUT.md and OUT.png")
     vc.set_defaults(func=cmd_compare_densities)
 
+    from mlparams.pes.commands import add_parser as add_pes_parser
+
+    add_pes_parser(sub)
+
     benchmark = sub.add_parser("benchmark", help="engine speed benchmarks, written to JSON")
     bsub2 = benchmark.add_subparsers(dest="benchmark_engine", required=True)
     bo = bsub2.add_parser("openmm", help="ns/day: Buckingham CustomNonbondedForce variants vs GAFF2 LJ, ethanol box")

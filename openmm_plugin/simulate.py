@@ -16,7 +16,7 @@ BAROSTAT_INTERVAL = 25
 
 
 def make_simulation(system, topology, positions_nm, temperature_k=298.15, pressure_bar=1.0,
-                    threads: int = 2, platform: str = "CPU", seed: int = 1):
+                    threads: int = 2, platform: str = "CPU", seed: int = 1, timestep_ps: float = TIMESTEP_PS):
     """An openmm.app.Simulation with Langevin dynamics, plus a barostat when pressure_bar is not None."""
     import openmm
     from openmm import app, unit
@@ -26,7 +26,7 @@ def make_simulation(system, topology, positions_nm, temperature_k=298.15, pressu
         barostat.setRandomNumberSeed(seed)
         system.addForce(barostat)
     integrator = openmm.LangevinMiddleIntegrator(
-        temperature_k * unit.kelvin, FRICTION_PER_PS / unit.picosecond, TIMESTEP_PS * unit.picoseconds
+        temperature_k * unit.kelvin, FRICTION_PER_PS / unit.picosecond, timestep_ps * unit.picoseconds
     )
     integrator.setRandomNumberSeed(seed)
     props = {"Threads": str(threads)} if platform == "CPU" else {}

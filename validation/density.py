@@ -138,15 +138,18 @@ def _box_size(species, protocol: Protocol, rho_exp: float) -> int:
     return n
 
 
-def _run_openmm(msys, protocol: Protocol, T: float, P_bar: float, threads: int, workdir: Path):
+def _run_openmm(msys, protocol: Protocol, T: float, P_bar: float, threads: int, workdir: Path,
+                long_range_correction: bool = True):
     import openmm
     from openmm import unit
 
     from mlparams.openmm_plugin.simulate import make_simulation
     from mlparams.openmm_plugin.system import to_openmm
 
-    system, topology, pos = to_openmm(msys, cutoff_nm=protocol.cutoff_nm, constraints="HBonds")
-    sim = make_simulation(system, topology, pos, temperature_k=T, pressure_bar=P_bar, threads=threads)
+    system, topology, pos = to_openmm(msys, cutoff_nm=protocol.cutoff_nm, constraints="HBonds",
+                                      long_range_correction=long_range_correction)
+    sim = make_simulation(system, topology, pos, temperature_k=T, pressure_bar=P_bar, threads=threads,
+                          timestep_ps=protocol.timestep_fs / 1000.0)
     barostat = next(f for f in sim.system.getForces() if isinstance(f, openmm.MonteCarloBarostat))
     barostat.setFrequency(0)  # NVT first; a changed frequency takes effect on reinitialize
     sim.context.reinitialize(preserveState=True)
@@ -173,10 +176,12 @@ def _run_openmm(msys, protocol: Protocol, T: float, P_bar: float, threads: int, 
     return np.array(times), np.array(rhos)
 
 
-def _run_lammps(msys, protocol: Protocol, T: float, P_bar: float, threads: int, workdir: Path):
+def _run_lammps(msys, protocol: Protocol, T: float, P_bar: float, threads: int, workdir: Path,
+                long_range_correction: bool = True):
     from mlparams.lammps_inputs.writer import THERMO, write_inputs
 
-    write_inputs(msys, workdir, cutoff_nm=protocol.cutoff_nm, temperature_k=T, pressure_bar=P_bar)
+    write_inputs(msys, workdir, cutoff_nm=protocol.cutoff_nm, temperature_k=T, pressure_bar=P_bar,
+                 long_range_correction=long_range_correction)
     shake = re.search(r"fix hbonds all shake (.*)", (workdir / "in.lmp").read_text())
     dt = protocol.timestep_fs
     every = max(1, int(round(protocol.sample_ps * 1000 / dt)))
