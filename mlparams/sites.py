@@ -80,3 +80,15 @@ def atomic_fluid(s: Site, n: int, parameters, density_g_cm3: float, seed: int = 
     pos = lattice_positions(n, edge_nm, seed)
     st.coordinates = pos * 10.0
     return MolecularSystem(st, pos, np.array([edge_nm] * 3), parameters, [s], [n], meta={"site": s.name})
+
+
+def lj_site_parameters(site, n_sites: int, sigma_nm: float, epsilon_kj: float, name: str = "lj") -> NonbondedParameters:
+    """The analytic Lennard-Jones reference: n identical uncharged sites with σ, ε."""
+    from mlparams.parameters import AtomType, NonbondedParameters
+
+    return NonbondedParameters(
+        model=name, form="lj", mixing_rule="lorentz-berthelot",
+        types=[AtomType(name=site.name, element=site.elements[0], mass_da=site.mass_da, charge=0.0,
+                        vdw={"sigma": sigma_nm, "epsilon": epsilon_kj})],
+        atom_type_index=np.zeros(n_sites, dtype=int), charge_model="none (uncharged sites)",
+    )

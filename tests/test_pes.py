@@ -11,8 +11,8 @@ import pytest
 from mlparams.errors import DataFormatError, MlparamsError
 from mlparams.pes import potentials as P
 from mlparams.pes.network import FitConfig, PesNetwork, fit
-from mlparams.pes.tabulate import lj_site_parameters, pair_table, site_parameters
-from mlparams.sites import atomic_fluid, site
+from mlparams.pes.tabulate import pair_table, site_parameters
+from mlparams.sites import atomic_fluid, lj_site_parameters, site
 from mlparams.systems import MolecularSystem
 
 MEV_KJ = P.ENERGY_UNITS_KJ_MOL["mev"]

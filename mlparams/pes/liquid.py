@@ -59,7 +59,8 @@ def compare_density(network_dir, out, site_name: str = "Ne", mass_da: float | No
                     **options) -> dict:
     """NPT density of the fitted curve and of the analytic LJ (for ``lj`` fits); resumes finished runs."""
     from mlparams.pes.network import PesNetwork
-    from mlparams.pes.tabulate import lj_site_parameters, site_parameters
+    from mlparams.pes.tabulate import site_parameters
+    from mlparams.sites import lj_site_parameters
     from mlparams.sites import site
 
     opt = {**DEFAULTS, **{k: v for k, v in options.items() if v is not None}}

@@ -77,13 +77,3 @@ def site_parameters(net, site, n_sites: int, cutoff_nm: float, spacing_nm: float
                                                      "length_unit") if k in net.info},
                "inner_continuation": "linear below the fitted range", "cutoff_nm": cutoff_nm},
     )
-
-
-def lj_site_parameters(site, n_sites: int, sigma_nm: float, epsilon_kj: float, name: str = "lj") -> NonbondedParameters:
-    """The analytic Lennard-Jones reference: n identical uncharged sites with σ, ε."""
-    return NonbondedParameters(
-        model=name, form="lj", mixing_rule="lorentz-berthelot",
-        types=[AtomType(name=site.name, element=site.elements[0], mass_da=site.mass_da, charge=0.0,
-                        vdw={"sigma": sigma_nm, "epsilon": epsilon_kj})],
-        atom_type_index=np.zeros(n_sites, dtype=int), charge_model="none (uncharged sites)",
-    )
