@@ -560,6 +560,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_pes_parser(sub)
 
+    from mlparams.diffusion.commands import add_parser as add_diffusion_parser
+
+    add_diffusion_parser(sub)
+
     benchmark = sub.add_parser("benchmark", help="engine speed benchmarks, written to JSON")
     bsub2 = benchmark.add_subparsers(dest="benchmark_engine", required=True)
     bo = bsub2.add_parser("openmm", help="ns/day: Buckingham CustomNonbondedForce variants vs GAFF2 LJ, ethanol box")

@@ -82,7 +82,7 @@ def atomic_fluid(s: Site, n: int, parameters, density_g_cm3: float, seed: int = 
     return MolecularSystem(st, pos, np.array([edge_nm] * 3), parameters, [s], [n], meta={"site": s.name})
 
 
-def lj_site_parameters(site, n_sites: int, sigma_nm: float, epsilon_kj: float, name: str = "lj") -> NonbondedParameters:
+def lj_site_parameters(site, n_sites: int, sigma_nm: float, epsilon_kj: float, name: str = "lj"):
     """The analytic Lennard-Jones reference: n identical uncharged sites with σ, ε."""
     from mlparams.parameters import AtomType, NonbondedParameters
 

@@ -6,8 +6,6 @@ import argparse
 import json
 from pathlib import Path
 
-from mlparams.errors import MlparamsError
-
 
 def _list(text: str, kind=str) -> tuple:
     try:

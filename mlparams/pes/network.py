@@ -13,14 +13,14 @@ as a dimensionless MSE.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from mlparams.errors import ModelNotTrainedError, MlparamsError
+from mlparams.errors import MlparamsError
+from mlparams.model_files import load_model, save_model
 
 ACTIVATIONS = ("selu", "elu", "relu", "tanh")
 WIDTHS = (5, 10, 20, 30, 40, 50)
@@ -107,31 +107,16 @@ class PesNetwork:
 
     def save(self, folder) -> Path:
         """folder/network.pt (weights) and folder/network.json (architecture, scalers, data, metrics)."""
-        import torch
-
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         meta = {"x_mean": self.x_mean.tolist(), "x_std": self.x_std.tolist(), "y_mean": self.y_mean,
                 "y_std": self.y_std, **self.info}
-        for name, write in (("network.pt", lambda p: torch.save(self.module.state_dict(), p)),
-                            ("network.json", lambda p: p.write_text(json.dumps(meta, indent=1) + "\n"))):
-            tmp = folder / (name + ".tmp")
-            write(tmp)
-            tmp.replace(folder / name)
-        return folder
+        return save_model(folder, "network", self.module.state_dict(), meta)
 
     @classmethod
     def load(cls, folder) -> "PesNetwork":
-        import torch
-
-        folder = Path(folder)
-        if not (folder / "network.json").is_file() or not (folder / "network.pt").is_file():
-            raise ModelNotTrainedError(f"{folder} holds no fitted network (network.json + network.pt); "
-                                       "run mlparams pes fit --out DIR first")
-        meta = json.loads((folder / "network.json").read_text())
+        meta, weights = load_model(folder, "network", "mlparams pes fit --out DIR first")
         config = FitConfig(**{**meta["config"], "hidden": tuple(meta["config"]["hidden"])})
         module = _module(len(meta["x_mean"]), config)
-        module.load_state_dict(torch.load(folder / "network.pt", weights_only=True))
+        module.load_state_dict(weights)
         info = {k: v for k, v in meta.items() if k not in ("x_mean", "x_std", "y_mean", "y_std")}
         return cls(module, meta["x_mean"], meta["x_std"], meta["y_mean"], meta["y_std"], info)
 

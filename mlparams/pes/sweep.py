@@ -242,7 +242,6 @@ def _activation_lr_plot(name, rows, path):
 def _best_fit_plot(name, b, best, max_epochs, patience, path):
     from mlparams.pes.network import fit
     from mlparams.pes.potentials import dataset
-    from mlparams.plotting import plt, save_figure
 
     ds = dataset(base_potential(name), b=b)
     config = FitConfig(tuple(int(w) for w in best["hidden"].split("x")), best["activation"], float(best["lr"]),
