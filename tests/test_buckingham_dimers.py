@@ -132,6 +132,9 @@ def test_short_training_run_learns_beyond_the_charges():
     coulomb = np.sqrt(np.mean((data.coulomb_kcal() - data.e_ref_kcal)[data.e_ref_kcal < 5] ** 2))
     assert history[-1][0] < history[0][0]
     assert rmse < 0.6 * coulomb
+    import torch
+
+    assert torch.get_default_dtype() == torch.float32  # training leaves the process-wide default alone
 
 
 def test_pair_cache_round_trips(tmp_path, monkeypatch):

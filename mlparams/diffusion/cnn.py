@@ -46,7 +46,7 @@ def _module():
             return self.regress(h), self.classify(h)
 
     torch.manual_seed(0)
-    return Net()
+    return Net().float()  # float32 whatever the process-wide default dtype
 
 
 class DiffusionCNN:

@@ -170,9 +170,9 @@ def predict_dimers(model: DimerBuckinghamModel, data: DimerPairs) -> tuple[np.nd
 
 
 def _torch():
+    """torch, used in float64 throughout (explicit dtypes: the process-wide default is left alone)."""
     import torch
 
-    torch.set_default_dtype(torch.float64)
     return torch
 
 
@@ -206,7 +206,7 @@ def _pair_energy(torch, z_i, z_j, r, rule):
 
 def _dimer_energy(torch, z, fit: _Fit, rule):
     e = _pair_energy(torch, z[fit.i], z[fit.j], fit.r, rule) / KCAL_IN_KJ
-    return torch.zeros(len(fit.ref)).index_add(0, fit.dimer, e) + fit.coulomb
+    return torch.zeros(len(fit.ref), dtype=torch.float64).index_add(0, fit.dimer, e) + fit.coulomb
 
 
 def probe_atoms(charge_range: dict):
@@ -284,8 +284,10 @@ def train_mlp(train: DimerPairs, rule: str, steps: int = 1500, wall_weight: floa
     cr = _charge_range(train)
     ps, pq = probe_atoms(cr)
     X_probe = torch.tensor((feature_matrix(ps, pq) - mean) / std)
-    net = torch.nn.Sequential(torch.nn.Linear(len(FEATURE_NAMES), HIDDEN), torch.nn.Tanh(),
-                              torch.nn.Linear(HIDDEN, HIDDEN), torch.nn.Tanh(), torch.nn.Linear(HIDDEN, 3))
+    f64 = torch.float64
+    net = torch.nn.Sequential(torch.nn.Linear(len(FEATURE_NAMES), HIDDEN, dtype=f64), torch.nn.Tanh(),
+                              torch.nn.Linear(HIDDEN, HIDDEN, dtype=f64), torch.nn.Tanh(),
+                              torch.nn.Linear(HIDDEN, 3, dtype=f64))
     with torch.no_grad():
         net[-1].weight.mul_(0.1)
         net[-1].bias.zero_()
@@ -317,8 +319,8 @@ def train_rf(train: DimerPairs, rule: str, steps: int = 1500, wall_weight: float
     mean, std = X_all.mean(axis=0), X_all.std(axis=0) + 1e-12
     fit = _Fit(train, mean, std)
     cls_t = torch.tensor(cls)
-    z_elem = torch.zeros(len(elements), 3, requires_grad=True)
-    z_delta = torch.zeros(len(keys), 3, requires_grad=True)
+    z_elem = torch.zeros(len(elements), 3, dtype=torch.float64, requires_grad=True)
+    z_delta = torch.zeros(len(keys), 3, dtype=torch.float64, requires_grad=True)
     cr = _charge_range(train)
     ps, pq = probe_atoms(cr)
     probe_cls = _nearest_classes(ps, pq, keys)
