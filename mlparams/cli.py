@@ -399,6 +399,17 @@ def cmd_compare_densities(args) -> int:
     return 0
 
 
+def cmd_density_cost(args) -> int:
+    from mlparams.validation.density import cost
+
+    rows = cost(args.results, args.out)
+    if not rows:
+        raise MlparamsError("no finished liquids in the folders given; give folders written by mlparams validate density")
+    print(Path(args.out).with_suffix(".md").read_text(), end="")
+    print(f"wrote {Path(args.out).with_suffix('.md')} and {Path(args.out).with_suffix('.json')}")
+    return 0
+
+
 def cmd_validate_density(args) -> int:
     from mlparams.validation.density import run
 
@@ -555,6 +566,10 @@ def build_parser() -> argparse.ArgumentParser:
     vc.add_argument("results", nargs="+", help="LABEL=FOLDER of a density run, e.g. gaff2=DIR")
     vc.add_argument("--out", required=True, help="output stem: writes OUT.md and OUT.png")
     vc.set_defaults(func=cmd_compare_densities)
+    vk = vsub.add_parser("density-cost", help="minutes per liquid and error reached, from density result folders")
+    vk.add_argument("results", nargs="+", help="folders written by validate density")
+    vk.add_argument("--out", required=True, help="output stem: writes OUT.md and OUT.json")
+    vk.set_defaults(func=cmd_density_cost)
 
     from mlparams.pes.commands import add_parser as add_pes_parser
 

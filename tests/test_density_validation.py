@@ -96,3 +96,22 @@ def test_compare_sets_models_side_by_side_on_common_liquids(tmp_path):
     assert result["stats"]["b"]["mean_signed_rel_pct"] == pytest.approx(2.0)
     text = (tmp_path / "cmp.md").read_text()
     assert "failed: box collapsed" in text and (tmp_path / "cmp.png").is_file()
+
+
+def test_cost_reports_minutes_errors_and_the_goal(tmp_path):
+    import json
+
+    from mlparams.validation.density import cost
+
+    header = "name,smiles,T_K,rho_exp,rho_sim,rho_sim_err,rel_err_pct,n_molecules,production_ps,engine,model,status,seconds\n"
+    rows = ["water,O,298.15,1.0,0.9,0.002,-10,100,40,openmm,gaff2,ok,600",      # 10 min, 0.002: meets the goal
+            "ethanol,CCO,298.15,0.8,0.84,0.004,5,100,40,openmm,gaff2,ok,1200",  # 20 min, 0.004: misses it
+            "salt,[Na+].[Cl-],298.15,1.2,,,,,,openmm,gaff2,failed: Na,3"]
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "density_results.csv").write_text(header + "\n".join(rows) + "\n")
+    (tmp_path / "run" / "summary.json").write_text(json.dumps({"engine": "openmm", "model": "gaff2", "profile": "screen"}))
+    (row,) = cost([tmp_path / "run"], tmp_path / "cost")
+    assert row["n_liquids"] == 2 and row["n_goal"] == 1
+    assert row["median_min"] == pytest.approx(15.0) and row["liquids_per_hour_one_job"] == pytest.approx(4.0)
+    assert row["target_atoms"] == 600  # the screen profile's protocol, from its name
+    assert "1 of 2" in (tmp_path / "cost.md").read_text()

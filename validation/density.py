@@ -498,3 +498,42 @@ def compare(folders: dict, out) -> dict:
     ax.legend(fontsize=8)
     save_figure(fig, out.with_suffix(".png"))
     return {"common": common, "stats": stats}
+
+
+def cost(folders, out) -> list[dict]:
+    """What each committed density run cost: wall time per liquid and the statistical error it reached.
+
+    Reads each folder's density_results.csv and summary.json (engine, model, profile, protocol) and writes
+    OUT.md and OUT.json: liquids, atoms per box, median and maximum minutes per liquid, liquids per hour of one
+    job, median and maximum error (g/cm³), and how many liquids reached the issue's goal (≤ 15 min and
+    ≤ 0.003 g/cm³). The times are what the runs recorded on this machine, under whatever else ran beside them.
+    """
+    rows = []
+    for folder in folders:
+        folder = Path(folder)
+        meta = json.loads((folder / "summary.json").read_text()) if (folder / "summary.json").is_file() else {}
+        done = [r for r in _read_results(folder / "density_results.csv").values() if str(r["status"]) == "ok"]
+        if not done:
+            continue
+        minutes = np.array([float(r["seconds"]) / 60.0 for r in done])
+        errors = np.array([float(r["rho_sim_err"]) for r in done])
+        protocol = meta.get("protocol") or (asdict(PROFILES[meta["profile"]]) if meta.get("profile") in PROFILES else {})
+        rows.append({
+            "folder": str(folder), "engine": meta.get("engine", done[0]["engine"]), "model": meta.get("model", done[0]["model"]),
+            "profile": meta.get("profile", "?"), "target_atoms": protocol.get("target_atoms"),
+            "npt_ps": protocol.get("npt_ps"), "n_liquids": len(done),
+            "median_min": float(np.median(minutes)), "max_min": float(minutes.max()),
+            "liquids_per_hour_one_job": float(60.0 / np.median(minutes)),
+            "median_error_g_cm3": float(np.median(errors)), "max_error_g_cm3": float(errors.max()),
+            "n_goal": int(np.sum((minutes <= 15.0) & (errors <= 0.003))),
+        })
+    lines = ["| engine | model | profile | atoms | NPT ps | liquids | min/liquid (median, max) | liquids/h per job | "
+             "error g/cm³ (median, max) | ≤ 15 min and ≤ 0.003 |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['engine']} | {r['model']} | {r['profile']} | {r['target_atoms'] or '?'} | {r['npt_ps'] or '?'} | "
+                     f"{r['n_liquids']} | {r['median_min']:.1f}, {r['max_min']:.1f} | {r['liquids_per_hour_one_job']:.1f} | "
+                     f"{r['median_error_g_cm3']:.4f}, {r['max_error_g_cm3']:.4f} | {r['n_goal']} of {r['n_liquids']} |")
+    out = Path(out)
+    _atomic_text(out.with_suffix(".md"), "\n".join(lines) + "\n")
+    _atomic_text(out.with_suffix(".json"), json.dumps(rows, indent=1) + "\n")
+    return rows

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
-
-from mlparams.errors import MlparamsError
 
 
 def default_model_dir() -> Path:
@@ -19,6 +18,7 @@ def default_model_dir() -> Path:
 
 def cmd_simulate(args) -> int:
     from mlparams.diffusion import dataset as D
+
     rng = np.random.default_rng(args.seed)
     drawn = D.draw(rng, 1, args.substance)[0]
     sample = D.Sample(args.substance, args.sigma if args.sigma is not None else drawn.sigma_nm,
@@ -108,9 +108,12 @@ def cmd_methane(args) -> int:
 
 
 def _positive(text):
-    v = float(text)
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
     if not v > 0:
-        raise MlparamsError(f"{text} must be positive")
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
     return v
 
 
