@@ -553,9 +553,9 @@ def build_parser() -> argparse.ArgumentParser:
     vd.add_argument("--model", choices=SYSTEM_MODELS, default="buckingham")
     vd.add_argument("--engine", choices=("openmm", "lammps"), default="openmm")
     vd.add_argument("--out", required=True, help="output folder (reruns resume there)")
-    vd.add_argument("--profile", choices=("default", "screen", "quick"), default="default",
-                    help="default: 2500 atoms, 250 ps NPT; screen: 600 atoms, 50 ps NPT (many liquids, coarser); "
-                         "quick: tiny boxes for CI")
+    vd.add_argument("--profile", choices=("default", "medium", "screen", "quick"), default="default",
+                    help="default: 2500 atoms, 250 ps NPT; medium: 1000 atoms, 100 ps NPT; screen: 600 atoms, "
+                         "50 ps NPT (many liquids, coarser); quick: tiny boxes for CI")
     vd.add_argument("--quick", action="store_true", help="the same as --profile quick: not for real numbers")
     vd.add_argument("--only", default=None, help="comma-separated liquid names to run")
     vd.add_argument("--jobs", type=int, default=None, help="liquids in parallel (default: one per core)")

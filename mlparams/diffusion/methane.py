@@ -52,11 +52,12 @@ def run_methane(out, sigma_nm: float = 0.373, epsilon_mev: float = 12.75, engine
     out.mkdir(parents=True, exist_ok=True)
     eps_kj = epsilon_mev * MEV_IN_KJ_PER_MOL
     results, pending = {}, []
+    setting = {"sigma_nm": sigma_nm, "epsilon_mev": epsilon_mev, "npt_ps": npt_ps, "n_sites": n_sites}
     for e in names:
         path = out / f"run_{e}.json"
-        if path.is_file() and json.loads(path.read_text()).get("sigma_nm") == sigma_nm \
-                and json.loads(path.read_text()).get("epsilon_mev") == epsilon_mev:
-            results[e] = json.loads(path.read_text())
+        old = json.loads(path.read_text()) if path.is_file() else {}
+        if old and all(old.get(k) == v for k, v in setting.items()):  # the same run finished before
+            results[e] = old
         else:
             pending.append(e)
     if pending:
@@ -67,7 +68,7 @@ def run_methane(out, sigma_nm: float = 0.373, epsilon_mev: float = 12.75, engine
         with ProcessPoolExecutor(max_workers=len(pending)) as pool:
             futures = {e: pool.submit(_run, e, sigma_nm, eps_kj, n_sites, npt_ps, str(out / "work" / e)) for e in pending}
             for e, fut in futures.items():
-                res = {**fut.result(), "sigma_nm": sigma_nm, "epsilon_mev": epsilon_mev}
+                res = {**fut.result(), **setting}
                 results[e] = res
                 print(f"  {e}: {res['status']}" + (f", {res['mean']:.4f} ± {res['error']:.4f} g/cm3" if res["status"] == "ok"
                                                      else ""), file=sys.stderr, flush=True)

@@ -60,8 +60,7 @@ def compare_density(network_dir, out, site_name: str = "Ne", mass_da: float | No
     """NPT density of the fitted curve and of the analytic LJ (for ``lj`` fits); resumes finished runs."""
     from mlparams.pes.network import PesNetwork
     from mlparams.pes.tabulate import site_parameters
-    from mlparams.sites import lj_site_parameters
-    from mlparams.sites import site
+    from mlparams.sites import lj_site_parameters, site
 
     opt = {**DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
     net = PesNetwork.load(network_dir)
@@ -81,10 +80,16 @@ def compare_density(network_dir, out, site_name: str = "Ne", mass_da: float | No
     out.mkdir(parents=True, exist_ok=True)
     results = {}
     pending = []
+    # A finished run is reused only if it ran this protocol (and, for the network, this network).
+    stamp = {"protocol": asdict(protocol), "network_val_mse": meta.get("val_mse"), "site": s.name,
+             "temperature_k": opt["temperature_k"], "pressure_bar": opt["pressure_bar"]}
     for label, params in models.items():
         path = out / f"run_{label.replace(' ', '_')}.json"
-        if path.is_file():
-            results[label] = json.loads(path.read_text())
+        old = json.loads(path.read_text()) if path.is_file() else {}
+        same = old.get("stamp", {}) == stamp or (label != "network" and
+                                                  {**old.get("stamp", {}), "network_val_mse": None} == {**stamp, "network_val_mse": None})
+        if old and same:
+            results[label] = old
         else:
             pending.append((label, params.to_dict(), path))
     if pending:
@@ -97,7 +102,7 @@ def compare_density(network_dir, out, site_name: str = "Ne", mass_da: float | No
                                    opt["temperature_k"], opt["pressure_bar"], threads, str(out / "work" / label.replace(" ", "_"))):
                        (label, path) for label, pdict, path in pending}
             for fut, (label, path) in futures.items():
-                res = fut.result()
+                res = {**fut.result(), "stamp": stamp}
                 results[label] = res
                 print(f"  {label}: {res['status']}" + (f", {res['mean']:.4f} ± {res['error']:.4f} g/cm3"
                                                       if res["status"] == "ok" else ""), file=sys.stderr, flush=True)
