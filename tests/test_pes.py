@@ -194,11 +194,11 @@ def test_cli_fit_export_and_refusals(run_cli, tmp_path, lj_net):
     assert (tmp_path / "e" / "lammps" / "pair.table").is_file() and (tmp_path / "e" / "openmm" / "system.xml").is_file()
 
 
-def test_liquid_density_of_the_fitted_curve_matches_the_analytic_lj(lj_net):
+def test_liquid_density_of_the_fitted_curve_matches_the_analytic_lj(lj_net, tmp_path):
     """Short NPT runs of 256 neon-mass sites at 27.1 K: the fitted curve's density equals the analytic LJ's
     within their statistical errors, while σ stretched by 3 % (a control) lands far outside them."""
     from mlparams.pes.liquid import _protocol
-    from mlparams.validation.density import _run_openmm, equilibrated_mean
+    from mlparams.validation.density import system_density
 
     net, _, _ = lj_net
     s = site("Ne")
@@ -210,8 +210,8 @@ def test_liquid_density_of_the_fitted_curve_matches_the_analytic_lj(lj_net):
                           ("analytic", lj_site_parameters(s, n, sigma, eps)),
                           ("control", lj_site_parameters(s, n, 1.03 * sigma, eps))):
         fluid = atomic_fluid(s, n, params, 1.1, seed=3)
-        _, rhos = _run_openmm(fluid, protocol, 27.1, 1.01325, 2, None, long_range_correction=False)
-        runs[label] = equilibrated_mean(rhos)
+        runs[label] = system_density(fluid, "openmm", protocol, 27.1, 1.01325, 2, tmp_path / label,
+                                     long_range_correction=False)
     a, b, c = runs["network"], runs["analytic"], runs["control"]
     combined = np.hypot(a["error"], b["error"])
     assert b["mean"] > 0.9  # a liquid, not a gas

@@ -231,6 +231,20 @@ def _run_lammps(msys, protocol: Protocol, T: float, P_bar: float, threads: int, 
     return np.array(times[1:]), np.array(rhos[1:])  # drop the step-0 line
 
 
+def system_density(msys, engine: str, protocol: Protocol, T: float, P_bar: float, threads: int, workdir,
+                   long_range_correction: bool = True) -> dict:
+    """NPT density of an already built system (e.g. an atomic fluid): status, time series and the equilibrated
+    mean with its error. A run that breaks down becomes a "failed: ..." status; it never raises."""
+    runner = _run_openmm if engine == "openmm" else _run_lammps
+    try:
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        times, rhos = runner(msys, protocol, T, P_bar, threads, workdir, long_range_correction=long_range_correction)
+        return {"status": "ok", "times": times.tolist(), "rhos": rhos.tolist(), **equilibrated_mean(rhos)}
+    except (SimulationFailed, MlparamsError) as exc:
+        return {"status": f"failed: {exc}"}
+
+
 def run_liquid(row: dict, model: str, engine: str, protocol: Protocol, threads: int, workdir: str) -> dict:
     """One liquid from packing to analysed density; never raises (failures become a status)."""
     t0 = time.perf_counter()

@@ -23,22 +23,21 @@ ENGINES = ("openmm", "lammps")
 
 
 def _run(engine, sigma_nm, epsilon_kj, n_sites, npt_ps, workdir):
+    """Worker: one engine's NPT run of the united-atom fluid (never raises)."""
     from mlparams.sites import atomic_fluid, lj_site_parameters, site
-    from mlparams.validation.density import Protocol, SimulationFailed, _run_lammps, _run_openmm, equilibrated_mean
+    from mlparams.validation.density import Protocol, system_density
 
     s = site("CH4")
     protocol = Protocol(target_atoms=n_sites, cutoff_nm=1.2, nvt_ps=20.0, npt_ps=npt_ps, sample_ps=1.0, timestep_fs=5.0)
     try:
         fluid = atomic_fluid(s, n_sites, lj_site_parameters(s, n_sites, sigma_nm, epsilon_kj, name="united-atom CH4"),
                              0.9 * RHO_EXP, seed=5)
-        Path(workdir).mkdir(parents=True, exist_ok=True)
-        runner = _run_openmm if engine == "openmm" else _run_lammps
-        times, rhos = runner(fluid, protocol, T_K, P_BAR, 1, Path(workdir))
-        stats = equilibrated_mean(rhos)
-        return {"status": "ok", "times": times.tolist(), "rhos": rhos.tolist(), **stats,
-                "rel_err_pct": 100.0 * (stats["mean"] - RHO_EXP) / RHO_EXP}
-    except (SimulationFailed, MlparamsError) as exc:
+    except MlparamsError as exc:
         return {"status": f"failed: {exc}"}
+    res = system_density(fluid, engine, protocol, T_K, P_BAR, 1, workdir)
+    if res["status"] == "ok":
+        res["rel_err_pct"] = 100.0 * (res["mean"] - RHO_EXP) / RHO_EXP
+    return res
 
 
 def run_methane(out, sigma_nm: float = 0.373, epsilon_mev: float = 12.75, engines="openmm,lammps",

@@ -32,27 +32,18 @@ def _protocol(cutoff_nm, nvt_ps, npt_ps, sample_ps, timestep_fs, n_sites):
                     timestep_fs=timestep_fs)
 
 
-def _one(label, params_dict, site_name, mass, n, rho0, protocol, T, P, threads, workdir):
-    """Worker: one NPT run; returns the time series and the equilibrated mean (never raises)."""
+def _one(label, params_dict, s, n, rho0, protocol, T, P, threads, workdir):
+    """Worker: one OpenMM NPT run of n sites, no tail correction (never raises)."""
     from mlparams.parameters import NonbondedParameters
-    from mlparams.sites import Site, atomic_fluid
-    from mlparams.validation.density import SimulationFailed, _run_openmm, equilibrated_mean
+    from mlparams.sites import atomic_fluid
+    from mlparams.validation.density import system_density
 
-    s = Site(site_name, *_site_numbers(site_name, mass))
     try:
         msys = atomic_fluid(s, n, NonbondedParameters.from_dict(params_dict), rho0, seed=3)
-        times, rhos = _run_openmm(msys, protocol, T, P, threads, Path(workdir), long_range_correction=False)
-        stats = equilibrated_mean(rhos)
-        return {"label": label, "status": "ok", "times": times.tolist(), "rhos": rhos.tolist(), **stats}
-    except (SimulationFailed, MlparamsError) as exc:
+    except MlparamsError as exc:
         return {"label": label, "status": f"failed: {exc}"}
-
-
-def _site_numbers(name, mass):
-    from mlparams.sites import site
-
-    s = site(name, mass)
-    return s.atomic_number, s.mass_da
+    return {"label": label, **system_density(msys, "openmm", protocol, T, P, threads, workdir,
+                                             long_range_correction=False)}
 
 
 def compare_density(network_dir, out, site_name: str = "Ne", mass_da: float | None = None, jobs: int = 2,
@@ -98,7 +89,7 @@ def compare_density(network_dir, out, site_name: str = "Ne", mass_da: float | No
         workers = max(1, min(jobs, len(pending)))
         threads = max(1, (os.cpu_count() or 1) // workers)
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(_one, label, pdict, s.name, s.mass_da, n, opt["start_density"], protocol,
+            futures = {pool.submit(_one, label, pdict, s, n, opt["start_density"], protocol,
                                    opt["temperature_k"], opt["pressure_bar"], threads, str(out / "work" / label.replace(" ", "_"))):
                        (label, path) for label, pdict, path in pending}
             for fut, (label, path) in futures.items():
