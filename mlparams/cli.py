@@ -11,8 +11,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from mlparams.errors import MlparamsError
 
 DEMO_SMILES = "CCO"
@@ -154,6 +152,8 @@ def cmd_train(args) -> int:
         model, metrics = train(name, n_jobs=args.jobs)
         paths = save_model(model, out)
         if args.plots:
+            import numpy as np
+
             from mlparams.models.buckingham_rf import TARGET_NAMES, test_split
             from mlparams.plotting import parity_figure
 
@@ -279,6 +279,51 @@ def cmd_export_openmm(args) -> int:
 
 
 DEFAULT_PACKING_DENSITY = 0.8
+
+
+def parameter_summary(msys) -> dict:
+    """Per-atom charges (atom order) and per-type-pair van der Waals constants of a one-species system."""
+    import numpy as np
+
+    from mlparams.parameters import FORMS
+
+    p = msys.parameters
+    table = p.pair_table()
+    n = len(p.types)
+    pairs = []
+    for a in range(n):
+        for b in range(a, n):
+            values = {k: (np.asarray(v[a, b]).tolist()) for k, v in table.items()}
+            pairs.append({"types": [p.types[a].name, p.types[b].name], **values})
+    return {
+        "smiles": msys.species[0].smiles, "model": p.model, "form": p.form, "mixing_rule": p.mixing_rule,
+        "charge_model": p.charge_model,
+        "elements": list(msys.species[0].elements),
+        "charges": [float(q) for q in p.charges],
+        "atom_types": [p.types[t].name for t in p.atom_type_index],
+        "types": [{"name": t.name, "element": t.element, "mass_da": t.mass_da, "charge": t.charge, **t.vdw} for t in p.types],
+        "pairs": pairs,
+        "units": {"charge": "e", "mass": "Da", **FORMS[p.form].PARAMETER_UNITS},
+    }
+
+
+def cmd_params(args) -> int:
+    """Charges and van der Waals constants of one molecule with a model (any model), as text or JSON."""
+    from mlparams.systems import build_system
+
+    species = _box_species(args)
+    summary = parameter_summary(build_system([species], [1], args.model))
+    if args.json:
+        print(json.dumps(summary, indent=1))
+        return 0
+    print(f"{summary['smiles']}: model {summary['model']}, form {summary['form']}, charges {summary['charge_model']}")
+    for k, (el, q, t) in enumerate(zip(summary["elements"], summary["charges"], summary["atom_types"])):
+        print(f"  atom {k:3d} {el:2s} q = {q:+.4f} e  type {t}")
+    print(f"  {len(summary['pairs'])} type pairs; units {summary['units']}")
+    for pair in summary["pairs"]:
+        shown = {k: v for k, v in pair.items() if k != "types" and not isinstance(v, list)}
+        print(f"  {pair['types'][0]} - {pair['types'][1]}: " + ", ".join(f"{k}={v:.4g}" for k, v in shown.items()))
+    return 0
 
 
 def _write_pdb(topology, positions_nm, path) -> None:
@@ -570,6 +615,17 @@ def build_parser() -> argparse.ArgumentParser:
     vk.add_argument("results", nargs="+", help="folders written by validate density")
     vk.add_argument("--out", required=True, help="output stem: writes OUT.md and OUT.json")
     vk.set_defaults(func=cmd_density_cost)
+
+    pp = sub.add_parser("params", help="per-atom charges and per-type-pair van der Waals constants of a molecule")
+    pp.add_argument("molecule", help="SMILES or a .sdf/.mol/.mol2/.pdb file")
+    pp.add_argument("--model", choices=SYSTEM_MODELS, default="gnn")
+    pp.add_argument("--template-smiles", default=None, help="bond orders for a PDB input")
+    pp.add_argument("--json", action="store_true", help="print JSON: charges (atom order), types, pairs, units")
+    pp.set_defaults(func=cmd_params)
+
+    from mlparams.gnn.commands import add_parser as add_gnn_parser
+
+    add_gnn_parser(sub)
 
     from mlparams.pes.commands import add_parser as add_pes_parser
 

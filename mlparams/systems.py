@@ -7,9 +7,11 @@ parameter model:
 * ``gaff2``: GAFF2's own Lennard-Jones 12-6 (Lorentz–Berthelot), the baseline;
 * ``buckingham``, ``buckingham-scans`` and ``buckingham-lal2023``: per-atom exp-6 constants predicted from
   element and partial charge, mixed per type pair by the model's mixing rule (see
-  :mod:`mlparams.models.registry`).
+  :mod:`mlparams.models.registry`);
+* ``gnn`` and ``gnn-molecules``: the graph network's own charges and LJ + Gaussian constants per type pair
+  (:mod:`mlparams.gnn.predictor`).
 
-Charges are AM1-BCC unless per-species charges are given. Pair exclusions and 1-4 pairs come from the bond
+Charges are AM1-BCC (the GNN models: their own) unless per-species charges are given. Pair exclusions and 1-4 pairs come from the bond
 graph in one place (:meth:`MolecularSystem.excluded_pairs`), and every nonbonded force uses them.
 """
 
@@ -25,7 +27,7 @@ from mlparams.gaff2 import CHARGE_MODEL as AM1BCC, GaffParameters, parametrize
 from mlparams.molecules import Species
 from mlparams.parameters import AtomType, NonbondedParameters
 
-MODELS = ("gaff2", "buckingham", "buckingham-scans", "buckingham-lal2023")
+MODELS = ("gaff2", "buckingham", "buckingham-scans", "buckingham-lal2023", "gnn", "gnn-molecules")
 
 
 @dataclass
@@ -113,6 +115,10 @@ def assign_parameters(
     """Parameters for the atoms of counts[k] copies of each species with the named model."""
     if model not in MODELS:
         raise MlparamsError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    if model.startswith("gnn"):
+        from mlparams.gnn.predictor import assign_gnn_parameters
+
+        return assign_gnn_parameters(species, structures, counts, model, charges)
     types: list[AtomType] = []
     type_index: list[int] = []
     charge_model = AM1BCC if charges is None else "user-supplied"

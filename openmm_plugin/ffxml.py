@@ -16,7 +16,9 @@ and a ``<CustomNonbondedForce>`` with per-type parameters of the model's form an
 
 Difference to :func:`mlparams.openmm_plugin.system.to_openmm`: an ffxml CustomNonbondedForce can only
 exclude 1-2, 1-3 and 1-4 pairs, not scale them, so this route leaves out the scaled 1-4 van der Waals
-term (the ``vdw14`` group of ``to_openmm``); everything else is the same System (tested).
+term (the ``vdw14`` group of ``to_openmm``); everything else is the same System (tested). Models whose
+constants belong to type pairs (the GNN's LJ + Gaussians) are refused here: one ffxml per residue cannot
+carry a table over pairs of types from different molecules.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ class MLParamsTemplateGenerator:
     """Residue templates for given molecules (SMILES or Species) with a named mlparams model."""
 
     def __init__(self, molecules, model: str = "buckingham", mixing_rule: str | None = None):
+        if model.startswith("gnn"):
+            raise MlparamsError(
+                f"the ffxml route writes per-type constants and cannot hold {model}'s per-type-pair tables across "
+                "molecules; use mlparams.openmm_plugin.system.to_openmm or `mlparams export openmm` for GNN models"
+            )
         self.species = [m if isinstance(m, Species) else from_smiles(m) for m in molecules]
         self.model = model
         self.mixing_rule = mixing_rule

@@ -97,7 +97,7 @@ def _check(result, vdw=1e-5, coulomb=1e-6, bonded=1e-6, forces=1e-5):
 MOLECULES = [("O", 60, 0.95), ("CCO", 30, 0.75), ("C1COC(=O)O1", 20, 1.25)]
 
 
-@pytest.mark.parametrize("model", ["gaff2", "buckingham", "buckingham-lal2023"])
+@pytest.mark.parametrize("model", ["gaff2", "buckingham", "buckingham-lal2023", "gnn"])
 @pytest.mark.parametrize("smiles, n, density", MOLECULES)
 def test_gas_phase_cluster_agrees_term_by_term(smiles, n, density, model):
     sp = from_smiles(smiles)
@@ -106,7 +106,7 @@ def test_gas_phase_cluster_agrees_term_by_term(smiles, n, density, model):
     _check(compare_engines(msys))
 
 
-@pytest.mark.parametrize("model", ["gaff2", "buckingham-lal2023"])
+@pytest.mark.parametrize("model", ["gaff2", "buckingham-lal2023", "gnn"])
 @pytest.mark.parametrize("smiles, n, density", MOLECULES)
 def test_periodic_box_agrees_term_by_term(smiles, n, density, model):
     msys = build_system([from_smiles(smiles)], [n], model, density_g_cm3=density, seed=2)

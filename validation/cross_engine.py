@@ -68,7 +68,7 @@ SUITE = (
     ("ethylene carbonate box", "C1COC(=O)O1", 20, 1.25),
     ("ethanol, one molecule in the gas phase", "CCO", 1, None),
 )
-SUITE_MODELS = ("gaff2", "buckingham", "buckingham-lal2023")
+SUITE_MODELS = ("gaff2", "buckingham", "buckingham-lal2023", "gnn")
 
 
 def run_suite(progress=print) -> dict:

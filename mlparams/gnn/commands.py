@@ -1,0 +1,307 @@
+"""Drivers behind ``mlparams gnn …``: QM data, training of the shipped models, report figures, benchmark."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from mlparams.errors import MlparamsError
+
+
+def _config_hash(cfg, qm_set: Path, dimer_sets) -> str:
+    from dataclasses import asdict
+
+    h = hashlib.sha256(json.dumps(asdict(cfg), sort_keys=True).encode())
+    h.update(qm_set.read_bytes())
+    h.update(",".join(dimer_sets).encode())
+    return h.hexdigest()[:16]
+
+
+def train(out, qm_set=None, cfg=None, dimer_sets=None, progress: bool = True, resume: bool = True) -> dict:
+    """Stages 1–3; writes embeddings.*, gnn-molecules.*, gnn.* and training.json (+ PNG curves) to ``out``.
+
+    A stage whose files exist from a run with the same settings and data is loaded, not retrained (a run
+    stopped between stages resumes at the next one); ``resume=False`` retrains all three.
+    """
+    import torch
+
+    from mlparams.gnn.datasets import GraphTable, conformer_pairs, default_qm_set, load_conformers, load_dimers
+    from mlparams.gnn.graphs import batch
+    from mlparams.gnn.model import HIDDEN, EmbeddingModel
+    from mlparams.gnn.training import HeadTrainer, TrainingConfig, train_embeddings
+    from mlparams.model_files import save_model
+    from mlparams.models.dimer_pairs import TRAINING_SETS
+
+    cfg = cfg or TrainingConfig()
+    dimer_sets = tuple(dimer_sets or TRAINING_SETS)
+    qm_set = Path(qm_set) if qm_set else default_qm_set()
+    out = Path(out)
+    torch.set_num_threads(cfg.threads)
+    t0 = time.time()
+    key = _config_hash(cfg, qm_set, dimer_sets) if qm_set.is_file() else ""
+    table = GraphTable()
+    conf = load_conformers(qm_set, table)
+    dimers = load_dimers(dimer_sets, table, progress)
+    stamp = {"config_hash": key, "config": cfg.__dict__, "qm_set": qm_set.name, "level_of_theory": conf.level_of_theory,
+             "n_conformers": int(len(conf.graph)), "n_molecules": int(len(set(conf.smiles.tolist()))),
+             "dimer_sets": list(dimer_sets), "date": date.today().isoformat(),
+             "machine": f"{platform.machine()} {platform.processor() or ''} {cfg.threads} threads".strip()}
+
+    def done(stem):
+        meta = out / f"{stem}.json"
+        return resume and meta.is_file() and (out / f"{stem}.pt").is_file() and json.loads(meta.read_text()).get("config_hash") == key
+
+    if done("embeddings"):
+        meta1 = json.loads((out / "embeddings.json").read_text())
+        emb = EmbeddingModel(meta1["hidden"])
+        emb.load_state_dict(torch.load(out / "embeddings.pt", weights_only=True))
+    else:
+        emb, m1 = train_embeddings(conf, table, cfg, progress)
+        meta1 = {**stamp, "hidden": HIDDEN, **m1, "seconds": round(time.time() - t0, 1)}
+        save_model(out, "embeddings", emb.state_dict(), meta1)
+    with torch.no_grad():
+        _, _, h = emb.eval()(batch(table.graphs))
+    trainer = HeadTrainer(h, table, conf, conformer_pairs(conf, table), cfg, dimers)
+    t1 = time.time()
+    if done("gnn-molecules"):
+        meta2 = json.loads((out / "gnn-molecules.json").read_text())
+        trainer.heads.load_state_dict(torch.load(out / "gnn-molecules.pt", weights_only=True))
+    else:
+        m2 = trainer.stage2(progress)
+        meta2 = {**stamp, "width": 128, **m2, "dimer_rmse_holdout_kcal": trainer.dimer_rmse(trainer.dimer_holdout),
+                 "seconds": round(time.time() - t1, 1)}
+        save_model(out, "gnn-molecules", trainer.heads.state_dict(), meta2)
+    t2 = time.time()
+    if done("gnn"):
+        meta3 = json.loads((out / "gnn.json").read_text())
+    else:
+        m3 = trainer.stage3(progress)
+        meta3 = {**stamp, "width": 128, **m3, "energy_baseline": trainer.lin.tolist(), "seconds": round(time.time() - t2, 1)}
+        save_model(out, "gnn", trainer.heads.state_dict(), meta3)
+    summary = {
+        **stamp, "seconds_total": round(time.time() - t0, 1),
+        "kd_mae_validation_kcal": meta1["kd_mae_validation_kcal"],
+        "energy_mae_validation_kcal": {"gnn-molecules": meta2["energy_mae_validation_kcal"],
+                                       "gnn": meta3["energy_mae_validation_kcal_after"]},
+        "dimer_rmse_holdout_kcal": {"gnn-molecules": meta2["dimer_rmse_holdout_kcal"], "gnn": meta3["dimer_rmse_holdout_kcal"]},
+        "n_dimer_train": meta3["n_dimer_train"], "n_dimer_holdout": meta3["n_dimer_holdout"],
+        "dimers_skipped": dimers.skipped,
+    }
+    (out / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
+    training_curves(meta1, meta2, meta3, out / "training.png")
+    return summary
+
+
+def training_curves(meta1, meta2, meta3, path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    for ax, hist, title, ylabel in (
+        (axes[0], meta1["kd_history"], "stage 1: virial descriptors", "MAE / kcal mol⁻¹"),
+        (axes[1], meta2["energy_history"], "stage 2: molecule energies", "MAE / kcal mol⁻¹"),
+        (axes[2], meta3["dimer_history"], "stage 3: dimer E_int", "RMSE / kcal mol⁻¹"),
+    ):
+        hist = np.array(hist, dtype=float)
+        ax.plot(hist[:, 0], hist[:, 1], label="train")
+        ax.plot(hist[:, 0], hist[:, 2], label="validation" if ax is not axes[2] else "held-out training dimers")
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def distributions(model: str, out, qm_set=None) -> dict:
+    """σ, ε and charge distributions over the QM set's molecules (the paper's Figures 11 and 12)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mlparams.gnn.datasets import default_qm_set
+    from mlparams.gnn.graphs import graph_from_smiles
+    from mlparams.gnn.predictor import lj_sigma_epsilon, load
+
+    qm_set = Path(qm_set) if qm_set else default_qm_set()
+    smiles = sorted(set(np.load(qm_set)["smiles"].tolist()))
+    predictor = load(model)
+    graphs = [graph_from_smiles(s) for s in smiles]
+    hs = predictor.embeddings(graphs)
+    sig, eps, q_atoms, q_unconstrained = [], [], [], []
+    for g, h in zip(graphs, hs):
+        c = predictor.pair_constants(h, h)
+        iu = np.triu_indices(g.n_atoms)
+        s, e = lj_sigma_epsilon(c[iu])
+        sig.append(s)
+        eps.append(e)
+        q_atoms.append(predictor.charges(g, h))
+        import torch
+
+        with torch.no_grad():
+            q_unconstrained.append(float(predictor.heads.charge_net(h).sum()) - g.net_charge)
+    sig, eps, q_atoms = np.concatenate(sig), np.concatenate(eps), np.concatenate(q_atoms)
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
+    axes[0].hist(sig, bins=60)
+    axes[0].set_xlabel("σ / Å")
+    axes[1].hist(eps, bins=60)
+    axes[1].set_xlabel("ε / kcal mol⁻¹")
+    axes[2].hist(q_unconstrained, bins=40)
+    axes[2].set_xlabel("Σ charge_net(h) − formal charge / e (before the shift)")
+    axes[3].hist(q_atoms, bins=60)
+    axes[3].set_xlabel("atomic charge / e")
+    for ax in axes:
+        ax.set_ylabel("count")
+    fig.suptitle(f"{model}: LJ σ, ε of every atom pair (non-covalent channel) and charges, {len(smiles)} molecules")
+    fig.tight_layout()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out / f"distributions-{model}.png", dpi=120)
+    plt.close(fig)
+    stats = {
+        "model": model, "n_molecules": len(smiles), "n_pairs": int(sig.size),
+        "sigma_angstrom": _quantiles(sig), "epsilon_kcal_mol": _quantiles(eps), "charge_e": _quantiles(q_atoms),
+        "molecule_charge_drift_before_shift_e": _quantiles(np.array(q_unconstrained)),
+        "date": date.today().isoformat(),
+    }
+    (out / f"distributions-{model}.json").write_text(json.dumps(stats, indent=1) + "\n")
+    return stats
+
+
+def _quantiles(x) -> dict:
+    x = np.asarray(x, dtype=float)
+    return {"min": float(x.min()), "p5": float(np.percentile(x, 5)), "median": float(np.median(x)),
+            "p95": float(np.percentile(x, 95)), "max": float(x.max())}
+
+
+def benchmark(model: str = "gnn", n_molecules: int = 200, batch_sizes=(1, 32, 200), threads: int = 2, qm_set=None) -> dict:
+    """Parameter prediction throughput (molecules/s): graphs → embeddings → charges and all pair constants."""
+    import torch
+
+    from mlparams.gnn.datasets import default_qm_set
+    from mlparams.gnn.graphs import graph_from_smiles
+    from mlparams.gnn.predictor import load
+
+    torch.set_num_threads(threads)
+    qm_set = Path(qm_set) if qm_set else default_qm_set()
+    smiles = sorted(set(np.load(qm_set)["smiles"].tolist()))
+    smiles = (smiles * (n_molecules // len(smiles) + 1))[:n_molecules]
+    predictor = load(model)
+    t = time.perf_counter()
+    graphs = [graph_from_smiles(s) for s in smiles]
+    t_graphs = time.perf_counter() - t
+    rows = []
+    for bs in batch_sizes:
+        t = time.perf_counter()
+        for start in range(0, len(graphs), bs):
+            chunk = graphs[start:start + bs]
+            for g, h in zip(chunk, predictor.embeddings(chunk)):
+                predictor.charges(g, h)
+                predictor.pair_constants(h, h)
+        dt = time.perf_counter() - t
+        rows.append({"batch_size": bs, "seconds": round(dt, 3), "molecules_per_second": round(len(graphs) / dt, 1)})
+    return {"model": model, "n_molecules": len(graphs), "mean_atoms": float(np.mean([g.n_atoms for g in graphs])),
+            "graph_building_seconds": round(t_graphs, 3), "rows": rows, "threads": threads,
+            "date": date.today().isoformat(), "machine": platform.platform(), "processor": platform.processor()}
+
+
+def check_out_dir(path) -> Path:
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise MlparamsError(f"{p} is a file; give a folder for the outputs")
+    return p
+
+
+def cmd_qm_data(args) -> int:
+    from mlparams.gnn import qm_data
+
+    out = check_out_dir(args.out)
+    result = qm_data.generate(out, args.molecules, args.conformers, args.jobs, args.limit, not args.quiet)
+    n = qm_data.pack(out, args.pack) if args.pack else None
+    print(f"{result['done']} conformers in {out}; {len(result['failed'])} failed (see {out}/failures.json)"
+          + (f"; packed {n} into {args.pack}" if n is not None else ""))
+    return 0 if result["done"] else 1
+
+
+def cmd_train(args) -> int:
+    from dataclasses import replace
+
+    from mlparams.gnn.training import TrainingConfig
+
+    cfg = TrainingConfig()
+    for name in ("stage1_epochs", "stage2_epochs", "stage3_epochs", "seed", "threads"):
+        if getattr(args, name) is not None:
+            cfg = replace(cfg, **{name: getattr(args, name)})
+    summary = train(check_out_dir(args.out), args.qm_set, cfg, progress=not args.quiet, resume=not args.restart)
+    print(json.dumps({k: summary[k] for k in ("kd_mae_validation_kcal", "energy_mae_validation_kcal",
+                                              "dimer_rmse_holdout_kcal", "seconds_total")}, indent=1))
+    return 0
+
+
+def cmd_distributions(args) -> int:
+    stats = distributions(args.model, check_out_dir(args.out), args.qm_set)
+    print(json.dumps(stats, indent=1))
+    return 0
+
+
+def cmd_benchmark(args) -> int:
+    from mlparams.benchmarking import envelope, write_json
+
+    result = benchmark(args.model, args.n_molecules, threads=args.threads)
+    write_json(envelope(result, "gnn parameter prediction"), Path(args.out))
+    for row in result["rows"]:
+        print(f"batch {row['batch_size']:4d}: {row['molecules_per_second']:8.1f} molecules/s")
+    return 0
+
+
+def add_parser(sub) -> None:
+    from mlparams.gnn.predictor import GNN_MODELS
+
+    gnn = sub.add_parser("gnn", help="the graph network for charges and LJ + Gaussian pair constants (Terets & Nikolayenko)")
+    gsub = gnn.add_subparsers(dest="gnn_command", required=True)
+
+    qd = gsub.add_parser("qm-data", help="QM energies and virial descriptors of RDKit conformers (PySCF; resumable)")
+    qd.add_argument("--out", required=True, help="folder of per-conformer results (resumes what is there)")
+    qd.add_argument("--molecules", default=None, help="CSV with columns smiles,source (default: the shipped list)")
+    qd.add_argument("--conformers", type=int, default=3, help="conformers per molecule (default 3)")
+    qd.add_argument("--jobs", type=int, default=2, help="calculations in parallel (default 2)")
+    qd.add_argument("--limit", type=int, default=None, help="only the first N (molecule, conformer) items")
+    qd.add_argument("--pack", default=None, help="also collect the results into this .npz (the training file)")
+    qd.add_argument("--quiet", action="store_true")
+    qd.set_defaults(func=cmd_qm_data)
+
+    tr = gsub.add_parser("train", help="train stages 1-3 from the committed QM set and the training dimer sets")
+    tr.add_argument("--out", default="mlparams/data/models/gnn", help="model folder (default: the shipped one)")
+    tr.add_argument("--qm-set", default=None, help="packed QM set (default: the shipped one)")
+    tr.add_argument("--stage1-epochs", type=int, default=None)
+    tr.add_argument("--stage2-epochs", type=int, default=None)
+    tr.add_argument("--stage3-epochs", type=int, default=None)
+    tr.add_argument("--seed", type=int, default=None)
+    tr.add_argument("--threads", type=int, default=None, help="torch threads (default 2)")
+    tr.add_argument("--restart", action="store_true", help="retrain stages even if finished ones are in --out")
+    tr.add_argument("--quiet", action="store_true")
+    tr.set_defaults(func=cmd_train)
+
+    di = gsub.add_parser("distributions", help="σ, ε and charge distributions over the QM set (PNG + JSON)")
+    di.add_argument("--model", choices=GNN_MODELS, default="gnn")
+    di.add_argument("--out", required=True, help="output folder")
+    di.add_argument("--qm-set", default=None)
+    di.set_defaults(func=cmd_distributions)
+
+    be = gsub.add_parser("benchmark", help="parameter prediction throughput (molecules/s), written to JSON")
+    be.add_argument("--model", choices=GNN_MODELS, default="gnn")
+    be.add_argument("--out", required=True, help="result file (JSON)")
+    be.add_argument("--n-molecules", type=int, default=200)
+    be.add_argument("--threads", type=int, default=2)
+    be.set_defaults(func=cmd_benchmark)

@@ -1,0 +1,386 @@
+"""Training the GNN: stage 1 on virial descriptors, stage 2 on molecule energies, stage 3 on dimer energies.
+
+* Stage 1 (paper, eq. 16): MAE between Σ_i KD̂_i^atom + Σ_bonds KD̂_ij^edge and the QM value, per conformer,
+  after subtracting a least-squares baseline on element counts (the descriptors are ~10⁵ kcal/mol, mostly
+  core electrons). Adam, batch 64 conformers.
+* Stage 2 (paper): on the frozen embeddings, ``charge_net`` and ``feats_net`` with MAE between Σ_pairs E_ij +
+  E_lin and the QM energy (E_lin: least squares on element counts, eq. 24); Gaussian noise of 0.005 Å on the
+  coordinates; Adam 1e-3, ×0.8 every 20 epochs. This is the model ``gnn-molecules``.
+* Stage 3 (beyond the paper): continue from stage 2 on the intermolecular interaction energies of the
+  training dimer sets (weighted MSE, w = exp(−max(E_ref, 0)/8 kcal/mol), neutral dimers; 20 % held out for
+  model selection) plus 0.1 × the stage-2 loss so molecule energies stay in view. This is ``gnn``.
+
+Both parameter stages add a physical penalty so the constants are safe in MD: for every non-covalent pair
+seen, and for 2048 random atom pairs drawn from all molecules each step, the van der Waals energy must fall
+with r (by at least 0.02 kcal/mol per 0.05 Å) below 1.6 Å (pairs with H) or 2.6 Å (heavy pairs), and van
+der Waals plus Coulomb below 1.2 Å.
+
+Molecules are split 85/15 by SMILES (every conformer of a molecule on one side). JSCH and S22by7 are never
+read here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from mlparams.gnn.datasets import ConformerSet, DimerSet, GraphTable, PairSet
+from mlparams.gnn.graphs import ELEMENTS, NONCOVALENT, PAIR13
+
+WEIGHT_SCALE_KCAL = 8.0
+MOLECULE_LOSS_WEIGHT = 0.1
+PENALTY_WEIGHT = 10.0
+WALL_H_A = 1.6
+WALL_HEAVY_A = 2.6
+WALL_COULOMB_A = 1.2
+PENALTY_GRID_A = np.arange(0.6, 2.601, 0.05)
+#: Required fall per grid step (kcal/mol per 0.05 Å, i.e. a force of at least 0.4 kcal/mol/Å) below the wall.
+PENALTY_MARGIN_KCAL = 0.02
+#: Random atom pairs from all molecules of the table (any two species) penalised per step, so molecules and
+#: combinations absent from the dimer sets get safe constants too.
+RANDOM_PENALTY_PAIRS = 2048
+
+
+@dataclass
+class TrainingConfig:
+    seed: int = 0
+    stage1_epochs: int = 150
+    stage1_batch: int = 64
+    stage2_epochs: int = 400
+    stage2_batch: int = 32
+    stage3_epochs: int = 100
+    stage3_batch: int = 128
+    learning_rate: float = 1e-3
+    decay_every: int = 20
+    decay_factor: float = 0.8
+    noise_angstrom: float = 0.005
+    molecule_validation_fraction: float = 0.15
+    dimer_holdout_fraction: float = 0.2
+    threads: int = 2
+
+
+def linear_baseline(counts: np.ndarray, target: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Least-squares (w, b) of target ≈ counts·w + b over the given rows (eq. 24)."""
+    a = np.hstack([counts[rows], np.ones((len(rows), 1))])
+    coef, *_ = np.linalg.lstsq(a, target[rows], rcond=None)
+    return coef
+
+
+def split_molecules(conf: ConformerSet, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train rows, validation rows) of conformers, split by SMILES."""
+    names = np.unique(conf.smiles)
+    rng = np.random.default_rng(seed)
+    val_names = set(rng.choice(names, size=max(1, int(round(fraction * len(names)))), replace=False).tolist())
+    is_val = np.array([s in val_names for s in conf.smiles.tolist()])
+    return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+
+
+def _lr_schedule(opt, cfg):
+    import torch
+
+    return torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.decay_every, gamma=cfg.decay_factor)
+
+
+def train_embeddings(conf: ConformerSet, table: GraphTable, cfg: TrainingConfig, progress: bool = True):
+    """Stage 1. Returns (EmbeddingModel, metrics)."""
+    import torch
+
+    from mlparams.gnn.graphs import batch
+    from mlparams.gnn.model import EmbeddingModel
+
+    torch.manual_seed(cfg.seed)
+    train, val = split_molecules(conf, cfg.molecule_validation_fraction, cfg.seed)
+    coef = linear_baseline(conf.element_counts, conf.kd_total_kcal, train)
+    target = conf.kd_total_kcal - np.hstack([conf.element_counts, np.ones((len(conf.graph), 1))]) @ coef
+    model = EmbeddingModel()
+    atoms = conf.element_counts.sum(1)
+    model.output_scale.fill_(float(np.std(target[train] / atoms[train])) or 1.0)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate)
+    sched = _lr_schedule(opt, cfg)
+    rng = np.random.default_rng(cfg.seed)
+
+    def predict(rows):
+        graphs = sorted(set(conf.graph[rows].tolist()))
+        b = batch([table.graphs[g] for g in graphs])
+        kd_atom, kd_edge, _ = model(b)
+        half = len(b.edge_src) // 2
+        per_graph = torch.zeros(len(graphs)).index_add_(0, b.atom_graph, kd_atom)
+        per_graph = per_graph.index_add_(0, b.atom_graph[b.edge_src[:half]], kd_edge)
+        pos = {g: k for k, g in enumerate(graphs)}
+        return per_graph[[pos[g] for g in conf.graph[rows].tolist()]]
+
+    history = [(0, _mae(predict, train, target), _mae(predict, val, target))]
+    bar = _bar(cfg.stage1_epochs, "stage 1: embeddings (KD)", progress)
+    for epoch in range(cfg.stage1_epochs):
+        model.train()
+        order = rng.permutation(train)
+        for start in range(0, len(order), cfg.stage1_batch):
+            rows = order[start:start + cfg.stage1_batch]
+            loss = (predict(rows) - torch.as_tensor(target[rows], dtype=torch.float32)).abs().mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        sched.step()
+        if epoch % 10 == 9 or epoch == cfg.stage1_epochs - 1:
+            history.append((epoch + 1, _mae(predict, train, target), _mae(predict, val, target)))
+        _tick(bar, history)
+    _close(bar)
+    return model, {"kd_baseline": coef.tolist(), "kd_mae_train_kcal": history[-1][1], "kd_mae_validation_kcal": history[-1][2],
+                   "kd_history": history, "n_train_conformers": int(len(train)), "n_validation_conformers": int(len(val))}
+
+
+def _mae(predict, rows, target) -> float:
+    import torch
+
+    with torch.no_grad():
+        return float((predict(rows) - torch.as_tensor(target[rows], dtype=torch.float32)).abs().mean())
+
+
+def _bar(total, desc, progress):
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="epoch")
+
+
+def _tick(bar, history):
+    if bar is not None:
+        bar.update(1)
+        if history:
+            bar.set_postfix(train=f"{history[-1][1]:.3g}", val=f"{history[-1][2]:.3g}")
+
+
+def _close(bar):
+    if bar is not None:
+        bar.close()
+
+
+class PairEvaluator:
+    """Energies of a PairSet from the heads, computing each unique pair's constants once per call."""
+
+    def __init__(self, pairs: PairSet, offsets: np.ndarray):
+        import torch
+
+        self.pairs = pairs
+        gi = offsets[pairs.graph_i] + pairs.atom_i
+        gj = offsets[pairs.graph_j] + pairs.atom_j
+        key = np.stack([np.minimum(gi, gj), np.maximum(gi, gj), pairs.edge_type], 1)
+        self.unique, self.inverse = np.unique(key, axis=0, return_inverse=True)
+        self.inverse = self.inverse.ravel()
+        self.row_i = torch.as_tensor(gi)
+        self.row_j = torch.as_tensor(gj)
+        self.r = torch.as_tensor(pairs.r_angstrom, dtype=torch.float64)
+        self.long_range = torch.as_tensor(pairs.edge_type >= PAIR13)
+        self.item = torch.as_tensor(pairs.item)
+        self.coords = torch.as_tensor(pairs.coords, dtype=torch.float64)
+        self.pr_i = torch.as_tensor(pairs.row_i)
+        self.pr_j = torch.as_tensor(pairs.row_j)
+
+    def energies(self, heads, h, q, items=None, noise: float = 0.0, generator=None):
+        """(per-item E_vdW + E_Coulomb, unique constants used) for the given items (all when None)."""
+        import torch
+
+        from mlparams.gnn.model import pair_energy
+
+        if items is None:
+            mask = np.ones(len(self.inverse), dtype=bool)
+            item_pos = np.arange(self.pairs.n_items)
+        else:
+            item_pos = np.full(self.pairs.n_items, -1)
+            item_pos[items] = np.arange(len(items))
+            mask = item_pos[self.pairs.item] >= 0
+        sel = np.flatnonzero(mask)
+        used, local = np.unique(self.inverse[sel], return_inverse=True)
+        u = torch.as_tensor(self.unique[used])
+        c = heads.pair_constants_indexed(h, u[:, 0], u[:, 1], u[:, 2])
+        sel_t = torch.as_tensor(sel)
+        if noise and len(self.pr_i):
+            x = self.coords + noise * torch.randn(self.coords.shape, generator=generator, dtype=self.coords.dtype)
+            r = (x[self.pr_i[sel_t]] - x[self.pr_j[sel_t]]).norm(dim=1)
+        else:
+            r = self.r[sel_t]
+        e_vdw, e_coul = pair_energy(c[torch.as_tensor(local.ravel())], q[self.row_i[sel_t]] * q[self.row_j[sel_t]], r,
+                                    self.long_range[sel_t])
+        out = torch.zeros(len(item_pos) if items is None else len(items), dtype=torch.float64)
+        idx = torch.as_tensor(item_pos[self.pairs.item[sel]])
+        return out.index_add(0, idx, e_vdw + e_coul), c, u
+
+
+def physical_penalty(c, u, elements_by_row, q):
+    """Mean violation (kcal/mol) of the short-range repulsion conditions over non-covalent pairs."""
+    import torch
+
+    from mlparams.gnn.model import COULOMB_KCAL_ANGSTROM, vdw_curve
+
+    nc = u[:, 2] == NONCOVALENT
+    if not bool(nc.any()):
+        return torch.zeros((), dtype=torch.float64)
+    c, u = c[nc], u[nc]
+    grid = torch.as_tensor(PENALTY_GRID_A, dtype=torch.float64)
+    e = vdw_curve(c, grid)
+    has_h = torch.as_tensor(elements_by_row[u[:, 0].numpy()] == "H") | torch.as_tensor(elements_by_row[u[:, 1].numpy()] == "H")
+    wall = torch.where(has_h, WALL_H_A, WALL_HEAVY_A)
+    rise = torch.relu(e[:, 1:] - e[:, :-1] + PENALTY_MARGIN_KCAL) * (grid[None, 1:] <= wall[:, None])
+    e_tot = e + COULOMB_KCAL_ANGSTROM * (q[u[:, 0]] * q[u[:, 1]])[:, None] / grid[None, :]
+    rise_tot = torch.relu(e_tot[:, 1:] - e_tot[:, :-1] + PENALTY_MARGIN_KCAL) * (grid[None, 1:] <= WALL_COULOMB_A)
+    return (rise.sum(1) + rise_tot.sum(1)).mean()
+
+
+class HeadTrainer:
+    """Stages 2 and 3: charge_net and feats_net on frozen embeddings."""
+
+    def __init__(self, h, table: GraphTable, conf: ConformerSet, conf_pairs: PairSet, cfg: TrainingConfig,
+                 dimers: DimerSet | None = None):
+        import torch
+
+        from mlparams.gnn.model import ParameterHeads
+
+        torch.manual_seed(cfg.seed)
+        self.cfg = cfg
+        self.h = h.detach().to(torch.float32)
+        self.table = table
+        self.offsets = table.atom_offsets()
+        self.atom_graph = torch.as_tensor(np.repeat(np.arange(len(table.graphs)), [g.n_atoms for g in table.graphs]))
+        self.net_charge = torch.as_tensor([g.net_charge for g in table.graphs], dtype=torch.float64)
+        self.elements = np.concatenate([np.array(g.elements) for g in table.graphs])
+        self.conf = conf
+        self.mol = PairEvaluator(conf_pairs, self.offsets)
+        self.train_rows, self.val_rows = split_molecules(conf, cfg.molecule_validation_fraction, cfg.seed)
+        self.lin = linear_baseline(conf.element_counts, conf.energy_kcal, self.train_rows)
+        self.e_lin = np.hstack([conf.element_counts, np.ones((len(conf.graph), 1))]) @ self.lin
+        self.heads = ParameterHeads()
+        self.noise_generator = torch.Generator()
+        self.dimers = dimers
+        if dimers is not None:
+            self.dim = PairEvaluator(dimers.pairs, self.offsets)
+            neutral = np.flatnonzero(~dimers.charged)
+            rng = np.random.default_rng(cfg.seed)
+            hold = rng.random(len(neutral)) < cfg.dimer_holdout_fraction
+            self.dimer_train, self.dimer_holdout = neutral[~hold], neutral[hold]
+            self.weights = np.exp(-np.maximum(dimers.e_ref_kcal, 0.0) / WEIGHT_SCALE_KCAL)
+
+    def charges(self):
+        return self.heads.charges(self.h, self.atom_graph, self.net_charge, len(self.table.graphs))
+
+    def random_pair_penalty(self, rng, q):
+        """Physical penalty on random non-covalent pairs of atoms drawn from every molecule in the table."""
+        import torch
+
+        n = len(self.h)
+        i = rng.integers(0, n, RANDOM_PENALTY_PAIRS)
+        j = rng.integers(0, n, RANDOM_PENALTY_PAIRS)
+        u = torch.as_tensor(np.stack([i, j, np.full(len(i), NONCOVALENT)], 1))
+        c = self.heads.pair_constants_indexed(self.h, u[:, 0], u[:, 1], u[:, 2])
+        return physical_penalty(c, u, self.elements, q)
+
+    def molecule_loss(self, rows, noise=0.0):
+        import torch
+
+        q = self.charges()
+        e, c, u = self.mol.energies(self.heads, self.h, q, rows, noise, self.noise_generator)
+        target = torch.as_tensor(self.conf.energy_kcal[rows] - self.e_lin[rows])
+        return (e - target).abs().mean(), physical_penalty(c, u, self.elements, q)
+
+    def dimer_loss(self, rows):
+        import torch
+
+        q = self.charges()
+        e, c, u = self.dim.energies(self.heads, self.h, q, rows)
+        w = torch.as_tensor(self.weights[rows])
+        err = e - torch.as_tensor(self.dimers.e_ref_kcal[rows])
+        return (w * err**2).sum() / w.sum(), physical_penalty(c, u, self.elements, q)
+
+    def stage2(self, progress=True) -> dict:
+        """The paper's training on molecule energies."""
+        import torch
+
+        opt = torch.optim.Adam(self.heads.parameters(), lr=self.cfg.learning_rate)
+        sched = _lr_schedule(opt, self.cfg)
+        rng = np.random.default_rng(self.cfg.seed + 1)
+        self.noise_generator.manual_seed(self.cfg.seed + 1)
+        history = [(0, *self.molecule_mae())]
+        bar = _bar(self.cfg.stage2_epochs, "stage 2: molecule energies", progress)
+        for epoch in range(self.cfg.stage2_epochs):
+            order = rng.permutation(self.train_rows)
+            for start in range(0, len(order), self.cfg.stage2_batch):
+                mae, pen = self.molecule_loss(order[start:start + self.cfg.stage2_batch], self.cfg.noise_angstrom)
+                pen = pen + self.random_pair_penalty(rng, self.charges())
+                loss = mae + PENALTY_WEIGHT * pen
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            sched.step()
+            if epoch % 10 == 9 or epoch == self.cfg.stage2_epochs - 1:
+                history.append((epoch + 1, *self.molecule_mae()))
+            _tick(bar, history)
+        _close(bar)
+        train, val = self.molecule_mae()
+        return {"energy_mae_train_kcal": train, "energy_mae_validation_kcal": val, "energy_history": history,
+                "energy_baseline": self.lin.tolist()}
+
+    def molecule_mae(self) -> tuple[float, float]:
+        import torch
+
+        with torch.no_grad():
+            return tuple(float(self.molecule_loss(rows)[0]) for rows in (self.train_rows, self.val_rows))
+
+    def dimer_rmse(self, rows) -> float:
+        import torch
+
+        with torch.no_grad():
+            e, _, _ = self.dim.energies(self.heads, self.h, self.charges(), rows)
+            return float(torch.sqrt(((e - torch.as_tensor(self.dimers.e_ref_kcal[rows])) ** 2).mean()))
+
+    def stage3(self, progress=True) -> dict:
+        """Continue on dimer interaction energies, keeping the best held-out state."""
+        import copy
+
+        import torch
+
+        opt = torch.optim.Adam(self.heads.parameters(), lr=self.cfg.learning_rate)
+        sched = _lr_schedule(opt, self.cfg)
+        rng = np.random.default_rng(self.cfg.seed + 2)
+        self.noise_generator.manual_seed(self.cfg.seed + 2)
+        before = self.dimer_rmse(self.dimer_holdout)
+        best = (before, copy.deepcopy(self.heads.state_dict()), 0)
+        history = [(0, self.dimer_rmse(self.dimer_train), before)]
+        bar = _bar(self.cfg.stage3_epochs, "stage 3: dimer energies", progress)
+        for epoch in range(self.cfg.stage3_epochs):
+            order = rng.permutation(self.dimer_train)
+            for start in range(0, len(order), self.cfg.stage3_batch):
+                mse, pen_d = self.dimer_loss(order[start:start + self.cfg.stage3_batch])
+                mol_rows = rng.choice(self.train_rows, size=min(self.cfg.stage2_batch, len(self.train_rows)), replace=False)
+                mae, pen_m = self.molecule_loss(mol_rows, self.cfg.noise_angstrom)
+                pen_r = self.random_pair_penalty(rng, self.charges())
+                loss = mse + MOLECULE_LOSS_WEIGHT * mae + PENALTY_WEIGHT * (pen_d + pen_m + pen_r)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            sched.step()
+            if epoch % 5 == 4 or epoch == self.cfg.stage3_epochs - 1:
+                hold = self.dimer_rmse(self.dimer_holdout)
+                history.append((epoch + 1, self.dimer_rmse(self.dimer_train), hold))
+                if hold < best[0]:
+                    best = (hold, copy.deepcopy(self.heads.state_dict()), epoch + 1)
+            _tick(bar, history)
+        _close(bar)
+        self.heads.load_state_dict(best[1])
+        train, val = self.molecule_mae()
+        return {"dimer_rmse_holdout_before_kcal": before, "dimer_rmse_holdout_kcal": best[0], "best_epoch": best[2],
+                "dimer_rmse_train_kcal": self.dimer_rmse(self.dimer_train), "dimer_history": history,
+                "n_dimer_train": int(len(self.dimer_train)), "n_dimer_holdout": int(len(self.dimer_holdout)),
+                "energy_mae_train_kcal_after": train, "energy_mae_validation_kcal_after": val}
+
+
+def config_dict(cfg: TrainingConfig) -> dict:
+    return asdict(cfg)
+
+
+def elapsed(t0: float) -> float:
+    return round(time.time() - t0, 1)
+
+
+__all__ = ["ELEMENTS", "HeadTrainer", "TrainingConfig", "train_embeddings"]

@@ -1,0 +1,189 @@
+"""The GNN model (Terets & Nikolayenko): graphs, descriptors, pair form, shipped model, engines, training."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mlparams.gnn.graphs import PAIR13, PAIR14, graph_from_smiles
+from mlparams.molecules import from_smiles
+from mlparams.systems import build_system
+
+
+def test_graph_features_and_pair_channels():
+    g = graph_from_smiles("CCO")  # canonical order: heavy atoms, then H
+    assert sorted(g.elements[:3]) == ["C", "C", "O"] and g.node_features.shape == (9, 10)
+    assert g.node_features[:, :9].sum(1).tolist() == [1.0] * 9
+    types = g.pair_type_matrix()
+    o = g.elements.index("O")
+    c_o = next(k for k in range(3) if g.elements[k] == "C" and types[o, k] == 0)
+    c_me = next(k for k in range(3) if g.elements[k] == "C" and k != c_o)
+    assert types[o, c_o] == 0 and types[o, c_me] == PAIR13
+    h_me = [k for k in range(3, 9) if types[c_me, k] == 0]
+    assert all(types[o, h] == PAIR14 for h in h_me)
+    acetate = graph_from_smiles("CC(=O)[O-]")
+    assert acetate.net_charge == -1 and acetate.node_features[:, -1].sum() == -1
+
+
+def test_virial_descriptors_partition_the_kinetic_energy():
+    """Σ KD_atom + Σ_{i<j} KD_pair = Tr(D·K), and an oxygen's own block dwarfs a hydrogen's (core electrons)."""
+    from pyscf import gto, scf
+
+    from mlparams.gnn.qm_data import kd_descriptors
+
+    mol = gto.M(atom="O 0 0 0; H 0.96 0 0; H -0.24 0.93 0", basis="sto-3g", verbose=0)
+    mf = scf.RHF(mol).run()
+    atom, pair = kd_descriptors(mol, mf.make_rdm1())
+    total = np.einsum("ij,ji", mf.make_rdm1(), mol.intor("int1e_kin"))
+    assert atom.sum() + np.triu(pair, 1).sum() == pytest.approx(total, rel=1e-12)
+    assert atom[0] > 50 * atom[1] and atom[1] == pytest.approx(atom[2], rel=1e-2)
+    # virial theorem near equilibrium: kinetic energy ≈ −E (the paper's eq. 1), within 1 %
+    assert total == pytest.approx(-mf.e_tot, rel=1e-2)
+
+
+def _paper_pair_energy(r_a, c, qq):
+    """Eqs. 21–23 written out independently, kcal/mol for r in Å (NumPy)."""
+    e = 332.0637133 * qq / r_a - c[0] / r_a**6 + c[1] / r_a**12
+    for k in range(1, 7):
+        e += c[2 * k] * np.exp(-((r_a - (1.2 + 0.6 * (k - 1))) ** 2) / (c[2 * k + 1] ** 2 + 1e-5))
+    return e
+
+
+def test_torch_pair_energy_and_openmm_units_match_the_paper_formula():
+    import torch
+
+    from mlparams.forms import lj_gaussian
+    from mlparams.gnn.model import pair_energy
+    from mlparams.gnn.predictor import to_openmm_constants
+
+    rng = np.random.default_rng(3)
+    c = np.r_[700.0, 1.1e6, np.ravel([[rng.normal(0, 2), rng.uniform(0.2, 0.8)] for _ in range(6)])]
+    r = np.linspace(2.0, 9.0, 71)
+    qq = -0.12
+    e_vdw, e_coul = pair_energy(torch.as_tensor(np.tile(c, (len(r), 1))), torch.full((len(r),), qq, dtype=torch.float64),
+                                torch.as_tensor(r), torch.ones(len(r), dtype=torch.bool))
+    np.testing.assert_allclose((e_vdw + e_coul).numpy(), _paper_pair_energy(r, c, qq), rtol=1e-12)
+    # the exported constants in OpenMM units give the same van der Waals energy (kJ/mol, nm)
+    omm = to_openmm_constants(c)
+    np.testing.assert_allclose(lj_gaussian.energy(r / 10.0, omm), 4.184 * e_vdw.numpy(), rtol=1e-10)
+
+
+@pytest.fixture(scope="module")
+def gnn():
+    from mlparams.gnn.predictor import load
+
+    return load("gnn")
+
+
+def test_charges_sum_to_the_formal_charge_and_symmetric_atoms_share_types(gnn):
+    for smiles, charge in (("CCO", 0), ("CC(=O)[O-]", -1), ("C[NH3+]", 1)):
+        msys = build_system([from_smiles(smiles)], [1], "gnn")
+        q = msys.parameters.charges
+        assert q.sum() == pytest.approx(charge, abs=1e-12)
+        assert np.abs(q).max() < 1.5
+    msys = build_system([from_smiles("CCO")], [1], "gnn")
+    types = msys.parameters.atom_type_index
+    c_me = next(k for k in range(3) if msys.species[0].elements[k] == "C"
+                and all(a.element != 8 for a in msys.structure.atoms[k].bond_partners))
+    methyl_h = [k for k in range(3, 9) if msys.structure.atoms[k].bond_partners[0].idx == c_me]
+    assert len({types[k] for k in methyl_h}) == 1 and len(set(types.tolist())) == 6
+
+
+def test_every_type_pair_is_repulsive_at_short_range_and_finite(gnn):
+    """Dev-liquid molecules and a mixture: van der Waals falls monotonically up to 0.16/0.26 nm, +∞-free."""
+    from mlparams.forms import lj_gaussian
+
+    species = [from_smiles(s) for s in ("O", "CCO", "CCCCCCCC", "C1COC(=O)O1", "CC#N", "ClC(Cl)Cl", "CS(C)=O")]
+    msys = build_system(species, [1] * len(species), "gnn", positions_nm=np.vstack(
+        [sp.positions_angstrom() * 0.1 + 2.0 * k for k, sp in enumerate(species)]))
+    p = msys.parameters
+    table = p.pair_table()
+    r = np.linspace(0.05, 0.26, 211)
+    elements = [t.element for t in p.types]
+    for a in range(len(p.types)):
+        for b in range(a, len(p.types)):
+            e = lj_gaussian.energy(r, {k: v[a, b] for k, v in table.items()})
+            wall = 0.16 if "H" in (elements[a], elements[b]) else 0.26
+            assert np.all(np.isfinite(e)) and e[0] > 1e3
+            assert np.all(np.diff(e[r <= wall]) < 0), (p.types[a].name, p.types[b].name)
+
+
+def test_openmm_interaction_energy_equals_the_trained_pair_sum(gnn):
+    """A training dimer through OpenMM (GAFF2 topology, exporters) gives the network's own E_int."""
+    import torch
+
+    from mlparams.dimers import read_dimers
+    from mlparams.gnn.graphs import graph_of
+    from mlparams.gnn.model import pair_energy
+    from mlparams.models.dimer_pairs import set_path
+    from mlparams.molecules import from_xyz
+    from mlparams.validation.interaction import interaction_energy
+
+    dimer = next(d for d in read_dimers(set_path("HBC6")) if d.info.get("name", "").startswith("FaOOFaOO"))
+    e_openmm, _, _ = interaction_energy(dimer, "gnn")
+    na = dimer.n_a
+    sa, pa = from_xyz(dimer.symbols[:na], dimer.coords_angstrom[:na], 0)
+    sb, pb = from_xyz(dimer.symbols[na:], dimer.coords_angstrom[na:], 0)
+    xa, xb = np.empty((na, 3)), np.empty((len(dimer.symbols) - na, 3))
+    xa[pa], xb[pb] = dimer.coords_angstrom[:na], dimer.coords_angstrom[na:]
+    ga, gb = graph_of(sa), graph_of(sb)
+    ha, hb = gnn.embeddings([ga, gb])
+    qa, qb = gnn.charges(ga, ha), gnn.charges(gb, hb)
+    c = gnn.pair_constants(ha, hb).reshape(-1, 14)
+    r = np.linalg.norm(xa[:, None] - xb[None], axis=2).ravel()
+    e_vdw, e_coul = pair_energy(torch.as_tensor(c), torch.as_tensor(np.outer(qa, qb).ravel()), torch.as_tensor(r),
+                                torch.ones(len(r), dtype=torch.bool))
+    assert e_openmm == pytest.approx(float((e_vdw + e_coul).sum()), abs=2e-3)
+
+
+def test_params_command_prints_charges_and_pairs_for_any_model(run_cli):
+    proc = run_cli("params", "CCO", "--model", "gnn", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert len(out["charges"]) == 9 and sum(out["charges"]) == pytest.approx(0.0, abs=1e-9)
+    assert out["form"] == "lj-gaussian" and len(out["pairs"]) == 21  # 6 types
+    assert {"C6", "C12", "a1", "w6"} <= set(out["pairs"][0])
+    proc = run_cli("params", "CCO", "--model", "gaff2", "--json")
+    assert proc.returncode == 0 and {"sigma", "epsilon"} <= set(json.loads(proc.stdout)["pairs"][0])
+    proc = run_cli("params", "[Xe]", "--model", "gnn")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Xe" in proc.stderr
+
+
+def test_shipped_model_records_its_training(gnn):
+    meta = gnn.meta
+    assert meta["n_conformers"] >= 300 and "B3LYP" in meta["level_of_theory"]
+    assert meta["dimer_rmse_holdout_kcal"] < meta["dimer_rmse_holdout_before_kcal"]
+    assert set(meta["dimer_sets"]).isdisjoint({"S22by7", "JSCH"})
+
+
+def test_training_runs_resumes_and_lowers_the_losses(tmp_path):
+    """Two epochs per stage on a slice of the shipped QM set and one dimer set: files, resume, lower losses."""
+    from mlparams.gnn.commands import train
+    from mlparams.gnn.datasets import default_qm_set
+    from mlparams.gnn.training import TrainingConfig
+
+    z = dict(np.load(default_qm_set()))
+    keep = 40
+    a, b = int(z["atom_counts"][:keep].sum()), int(z["bond_counts"][:keep].sum())
+    small = {k: v[:keep] for k, v in z.items() if k in ("smiles", "conformer", "net_charge", "energy_kcal",
+                                                         "kinetic_kcal", "atom_counts", "bond_counts")}
+    small.update(elements=z["elements"][:a], coords_angstrom=z["coords_angstrom"][:a], kd_atom_kcal=z["kd_atom_kcal"][:a],
+                 bonds=z["bonds"][:b], kd_bond_kcal=z["kd_bond_kcal"][:b], level_of_theory=z["level_of_theory"])
+    np.savez(tmp_path / "qm.npz", **small)
+    cfg = TrainingConfig(stage1_epochs=10, stage2_epochs=10, stage3_epochs=10, stage3_batch=32)
+    summary = train(tmp_path / "model", tmp_path / "qm.npz", cfg, dimer_sets=("HBC6",), progress=False)
+    for stem in ("embeddings", "gnn-molecules", "gnn"):
+        assert (tmp_path / "model" / f"{stem}.pt").is_file() and (tmp_path / "model" / f"{stem}.json").is_file()
+    assert (tmp_path / "model" / "training.png").is_file()
+    meta1 = json.loads((tmp_path / "model" / "embeddings.json").read_text())
+    meta2 = json.loads((tmp_path / "model" / "gnn-molecules.json").read_text())
+    assert meta1["kd_history"][0][0] == 0 and meta1["kd_history"][-1][1] < meta1["kd_history"][0][1]
+    assert meta2["energy_history"][0][0] == 0 and meta2["energy_history"][-1][1] < 0.9 * meta2["energy_history"][0][1]
+    assert summary["dimer_rmse_holdout_kcal"]["gnn"] <= summary["dimer_rmse_holdout_kcal"]["gnn-molecules"]
+    # a run stopped after stage 2 resumes at stage 3; a finished one is loaded, not retrained
+    (tmp_path / "model" / "gnn.pt").unlink()
+    before = (tmp_path / "model" / "embeddings.pt").stat().st_mtime_ns
+    again = train(tmp_path / "model", tmp_path / "qm.npz", cfg, dimer_sets=("HBC6",), progress=False)
+    assert (tmp_path / "model" / "embeddings.pt").stat().st_mtime_ns == before
+    assert (tmp_path / "model" / "gnn.pt").is_file()
+    assert again["dimer_rmse_holdout_kcal"] == pytest.approx(summary["dimer_rmse_holdout_kcal"], rel=1e-6)
