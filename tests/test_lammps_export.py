@@ -84,12 +84,15 @@ def test_density_deck_runs_with_lmp_and_with_two_mpi_ranks(ethanol_box):
     assert "with 2 MPI tasks" in (out / "mpi.log").read_text()
 
 
-def _check(result, vdw=1e-5, coulomb=1e-6, bonded=1e-6, forces=1e-5):
+def _check(result, vdw=1e-5, coulomb=1e-6, bonded=1e-6, forces=1e-5, ewald_abs=1e-6):
+    """Relative tolerances per term; ``ewald_abs`` (kJ/mol) is the absolute PME-vs-PPPM allowance of periodic
+    boxes, which does not shrink when a model's charges make the Coulomb sum small."""
     tol = {"bond": bonded, "angle": bonded, "dihedral": bonded, "improper": bonded, "vdw": vdw, "coulomb": coulomb,
            "total": max(vdw, coulomb)}
     for term, rtol in tol.items():
         row = result[term]
-        assert row["lammps"] == pytest.approx(row["openmm"], rel=rtol, abs=1e-6), term
+        allowance = ewald_abs if term in ("coulomb", "total") else 1e-6
+        assert row["lammps"] == pytest.approx(row["openmm"], rel=rtol, abs=allowance), term
     assert result["forces"]["rel_diff"] < forces
 
 
@@ -112,9 +115,9 @@ def test_periodic_box_agrees_term_by_term(smiles, n, density, model):
     msys = build_system([from_smiles(smiles)], [n], model, density_g_cm3=density, seed=2)
     cutoff = round(0.49 * float(msys.box_nm[0]), 3)
     # Without long-range corrections the two engines compute the same sums (PME/PPPM both tight).
-    _check(compare_engines(msys, cutoff_nm=cutoff, long_range_correction=False), coulomb=1e-4, forces=1e-4)
+    _check(compare_engines(msys, cutoff_nm=cutoff, long_range_correction=False), coulomb=1e-4, forces=1e-4, ewald_abs=0.02)
     # With them, OpenMM's and LAMMPS's tail formulas differ at O(1/N); recorded, and bounded here.
-    _check(compare_engines(msys, cutoff_nm=cutoff), vdw=2e-3, coulomb=1e-4, forces=1e-4)
+    _check(compare_engines(msys, cutoff_nm=cutoff), vdw=2e-3, coulomb=1e-4, forces=1e-4, ewald_abs=0.02)
 
 
 def test_cli_export_lammps_and_compare_engines(run_cli, tmp_path):

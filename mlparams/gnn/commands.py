@@ -14,13 +14,23 @@ import numpy as np
 from mlparams.errors import MlparamsError
 
 
-def _config_hash(cfg, qm_set: Path, dimer_sets) -> str:
-    from dataclasses import asdict
+STAGE_FIELDS = {
+    "embeddings": ("seed", "stage1_epochs", "stage1_batch", "learning_rate", "decay_every", "decay_factor",
+                   "molecule_validation_fraction"),
+    "gnn-molecules": ("stage2_epochs", "stage2_batch", "noise_angstrom", "charge_anchor_weight", "dimer_holdout_fraction"),
+    "gnn": ("stage3_epochs", "stage3_batch"),
+}
 
-    h = hashlib.sha256(json.dumps(asdict(cfg), sort_keys=True).encode())
-    h.update(qm_set.read_bytes())
+
+def stage_keys(cfg, qm_set: Path, dimer_sets) -> dict:
+    """A hash per stage of everything that stage and the ones before it depend on (settings and data)."""
+    h = hashlib.sha256(qm_set.read_bytes())
     h.update(",".join(dimer_sets).encode())
-    return h.hexdigest()[:16]
+    keys = {}
+    for stage, fields in STAGE_FIELDS.items():
+        h.update(json.dumps({f: getattr(cfg, f) for f in fields}, sort_keys=True).encode())
+        keys[stage] = h.copy().hexdigest()[:16]
+    return keys
 
 
 def train(out, qm_set=None, cfg=None, dimer_sets=None, progress: bool = True, resume: bool = True) -> dict:
@@ -44,18 +54,19 @@ def train(out, qm_set=None, cfg=None, dimer_sets=None, progress: bool = True, re
     out = Path(out)
     torch.set_num_threads(cfg.threads)
     t0 = time.time()
-    key = _config_hash(cfg, qm_set, dimer_sets) if qm_set.is_file() else ""
     table = GraphTable()
     conf = load_conformers(qm_set, table)
+    keys = stage_keys(cfg, qm_set, dimer_sets)
     dimers = load_dimers(dimer_sets, table, progress)
-    stamp = {"config_hash": key, "config": cfg.__dict__, "qm_set": qm_set.name, "level_of_theory": conf.level_of_theory,
+    stamp = {"config": cfg.__dict__, "qm_set": qm_set.name, "level_of_theory": conf.level_of_theory,
              "n_conformers": int(len(conf.graph)), "n_molecules": int(len(set(conf.smiles.tolist()))),
              "dimer_sets": list(dimer_sets), "date": date.today().isoformat(),
              "machine": f"{platform.machine()} {platform.processor() or ''} {cfg.threads} threads".strip()}
 
     def done(stem):
         meta = out / f"{stem}.json"
-        return resume and meta.is_file() and (out / f"{stem}.pt").is_file() and json.loads(meta.read_text()).get("config_hash") == key
+        return (resume and meta.is_file() and (out / f"{stem}.pt").is_file()
+                and json.loads(meta.read_text()).get("config_hash") == keys[stem])
 
     if done("embeddings"):
         meta1 = json.loads((out / "embeddings.json").read_text())
@@ -63,7 +74,7 @@ def train(out, qm_set=None, cfg=None, dimer_sets=None, progress: bool = True, re
         emb.load_state_dict(torch.load(out / "embeddings.pt", weights_only=True))
     else:
         emb, m1 = train_embeddings(conf, table, cfg, progress)
-        meta1 = {**stamp, "hidden": HIDDEN, **m1, "seconds": round(time.time() - t0, 1)}
+        meta1 = {**stamp, "config_hash": keys["embeddings"], "hidden": HIDDEN, **m1, "seconds": round(time.time() - t0, 1)}
         save_model(out, "embeddings", emb.state_dict(), meta1)
     with torch.no_grad():
         _, _, h = emb.eval()(batch(table.graphs))
@@ -74,7 +85,7 @@ def train(out, qm_set=None, cfg=None, dimer_sets=None, progress: bool = True, re
         trainer.heads.load_state_dict(torch.load(out / "gnn-molecules.pt", weights_only=True))
     else:
         m2 = trainer.stage2(progress)
-        meta2 = {**stamp, "width": 128, **m2, "dimer_rmse_holdout_kcal": trainer.dimer_rmse(trainer.dimer_holdout),
+        meta2 = {**stamp, "config_hash": keys["gnn-molecules"], "width": 128, **m2, "dimer_rmse_holdout_kcal": trainer.dimer_rmse(trainer.dimer_holdout),
                  "seconds": round(time.time() - t1, 1)}
         save_model(out, "gnn-molecules", trainer.heads.state_dict(), meta2)
     t2 = time.time()
@@ -82,7 +93,7 @@ def train(out, qm_set=None, cfg=None, dimer_sets=None, progress: bool = True, re
         meta3 = json.loads((out / "gnn.json").read_text())
     else:
         m3 = trainer.stage3(progress)
-        meta3 = {**stamp, "width": 128, **m3, "energy_baseline": trainer.lin.tolist(), "seconds": round(time.time() - t2, 1)}
+        meta3 = {**stamp, "config_hash": keys["gnn"], "width": 128, **m3, "energy_baseline": trainer.lin.tolist(), "seconds": round(time.time() - t2, 1)}
         save_model(out, "gnn", trainer.heads.state_dict(), meta3)
     summary = {
         **stamp, "seconds_total": round(time.time() - t0, 1),

@@ -11,9 +11,15 @@
   model selection) plus 0.1 × the stage-2 loss so molecule energies stay in view. This is ``gnn``.
 
 Both parameter stages add a physical penalty so the constants are safe in MD: for every non-covalent pair
-seen, and for 2048 random atom pairs drawn from all molecules each step, the van der Waals energy must fall
+seen, for 2048 random atom pairs drawn from all molecules and for every atom pair of 16 random molecules each
+step (their neat liquids' type pairs), the van der Waals energy must fall
 with r (by at least 0.02 kcal/mol per 0.05 Å) below 1.6 Å (pairs with H) or 2.6 Å (heavy pairs), and van
 der Waals plus Coulomb below 1.2 Å.
+
+Charge anchor (beyond the paper): in stages 2 and 3 the loss adds 100 kcal/mol·e⁻² × the mean squared
+deviation of the predicted charges from each molecule's symmetry-averaged AM1-BCC charges (the GAFF2 cache),
+so charges stay transferable to chemistry the ~160 training molecules do not cover; energies alone leave them
+loosely determined. Molecules AM1-BCC cannot type are left out of this term.
 
 Molecules are split 85/15 by SMILES (every conformer of a molecule on one side). JSCH and S22by7 are never
 read here.
@@ -31,7 +37,7 @@ from mlparams.gnn.graphs import ELEMENTS, NONCOVALENT, PAIR13
 
 WEIGHT_SCALE_KCAL = 8.0
 MOLECULE_LOSS_WEIGHT = 0.1
-PENALTY_WEIGHT = 10.0
+PENALTY_WEIGHT = 100.0
 WALL_H_A = 1.6
 WALL_HEAVY_A = 2.6
 WALL_COULOMB_A = 1.2
@@ -41,6 +47,8 @@ PENALTY_MARGIN_KCAL = 0.02
 #: Random atom pairs from all molecules of the table (any two species) penalised per step, so molecules and
 #: combinations absent from the dimer sets get safe constants too.
 RANDOM_PENALTY_PAIRS = 2048
+#: Molecules per step whose every atom pair (the neat liquid's type pairs) is penalised as well.
+MOLECULES_PENALISED_PER_STEP = 16
 
 
 @dataclass
@@ -58,6 +66,8 @@ class TrainingConfig:
     noise_angstrom: float = 0.005
     molecule_validation_fraction: float = 0.15
     dimer_holdout_fraction: float = 0.2
+    #: kcal/mol per e² on the mean squared deviation of charges from AM1-BCC (0: the paper's free charges)
+    charge_anchor_weight: float = 100.0
     threads: int = 2
 
 
@@ -253,6 +263,7 @@ class HeadTrainer:
         self.e_lin = np.hstack([conf.element_counts, np.ones((len(conf.graph), 1))]) @ self.lin
         self.heads = ParameterHeads()
         self.noise_generator = torch.Generator()
+        self.anchor = am1bcc_anchor(table) if cfg.charge_anchor_weight else None
         self.dimers = dimers
         if dimers is not None:
             self.dim = PairEvaluator(dimers.pairs, self.offsets)
@@ -265,13 +276,28 @@ class HeadTrainer:
     def charges(self):
         return self.heads.charges(self.h, self.atom_graph, self.net_charge, len(self.table.graphs))
 
+    def charge_anchor_loss(self, q):
+        """Weighted mean squared deviation (kcal/mol) of the charges from AM1-BCC, over anchored atoms."""
+        import torch
+
+        if not self.cfg.charge_anchor_weight or self.anchor is None:
+            return torch.zeros((), dtype=torch.float64)
+        target, mask = self.anchor
+        return self.cfg.charge_anchor_weight * ((q[mask] - target[mask]) ** 2).mean()
+
     def random_pair_penalty(self, rng, q):
-        """Physical penalty on random non-covalent pairs of atoms drawn from every molecule in the table."""
+        """Physical penalty on random non-covalent atom pairs of the whole table and on every atom pair of a few
+        random molecules (as in their neat liquid)."""
         import torch
 
         n = len(self.h)
         i = rng.integers(0, n, RANDOM_PENALTY_PAIRS)
         j = rng.integers(0, n, RANDOM_PENALTY_PAIRS)
+        offsets = self.offsets
+        for g in rng.choice(len(self.table.graphs), size=min(MOLECULES_PENALISED_PER_STEP, len(self.table.graphs)), replace=False):
+            a, b = np.triu_indices(self.table.graphs[g].n_atoms)
+            i = np.concatenate([i, a + offsets[g]])
+            j = np.concatenate([j, b + offsets[g]])
         u = torch.as_tensor(np.stack([i, j, np.full(len(i), NONCOVALENT)], 1))
         c = self.heads.pair_constants_indexed(self.h, u[:, 0], u[:, 1], u[:, 2])
         return physical_penalty(c, u, self.elements, q)
@@ -307,8 +333,9 @@ class HeadTrainer:
             order = rng.permutation(self.train_rows)
             for start in range(0, len(order), self.cfg.stage2_batch):
                 mae, pen = self.molecule_loss(order[start:start + self.cfg.stage2_batch], self.cfg.noise_angstrom)
-                pen = pen + self.random_pair_penalty(rng, self.charges())
-                loss = mae + PENALTY_WEIGHT * pen
+                q = self.charges()
+                pen = pen + self.random_pair_penalty(rng, q)
+                loss = mae + PENALTY_WEIGHT * pen + self.charge_anchor_loss(q)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -354,8 +381,10 @@ class HeadTrainer:
                 mse, pen_d = self.dimer_loss(order[start:start + self.cfg.stage3_batch])
                 mol_rows = rng.choice(self.train_rows, size=min(self.cfg.stage2_batch, len(self.train_rows)), replace=False)
                 mae, pen_m = self.molecule_loss(mol_rows, self.cfg.noise_angstrom)
-                pen_r = self.random_pair_penalty(rng, self.charges())
-                loss = mse + MOLECULE_LOSS_WEIGHT * mae + PENALTY_WEIGHT * (pen_d + pen_m + pen_r)
+                q = self.charges()
+                pen_r = self.random_pair_penalty(rng, q)
+                loss = (mse + MOLECULE_LOSS_WEIGHT * mae + PENALTY_WEIGHT * (pen_d + pen_m + pen_r)
+                        + self.charge_anchor_loss(q))
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -373,6 +402,31 @@ class HeadTrainer:
                 "dimer_rmse_train_kcal": self.dimer_rmse(self.dimer_train), "dimer_history": history,
                 "n_dimer_train": int(len(self.dimer_train)), "n_dimer_holdout": int(len(self.dimer_holdout)),
                 "energy_mae_train_kcal_after": train, "energy_mae_validation_kcal_after": val}
+
+
+def am1bcc_anchor(table: GraphTable):
+    """(AM1-BCC charge per table atom, mask of atoms that have one) from the GAFF2 cache (antechamber if absent)."""
+    import torch
+
+    from mlparams.errors import MlparamsError
+    from mlparams.gaff2 import parametrize
+    from mlparams.molecules import from_smiles
+    from mlparams.systems import symmetry_averaged_charges
+
+    values, mask = [], []
+    for g in table.graphs:
+        try:
+            sp = from_smiles(g.smiles)
+            if tuple(sp.elements) != tuple(g.elements):
+                raise MlparamsError("atom order differs")
+            classes, class_q = symmetry_averaged_charges(sp, parametrize(sp).charges)
+            values.append([class_q[c] for c in classes])
+            mask.append([True] * g.n_atoms)
+        except MlparamsError:
+            values.append([0.0] * g.n_atoms)
+            mask.append([False] * g.n_atoms)
+    return (torch.as_tensor(np.concatenate(values), dtype=torch.float64),
+            torch.as_tensor(np.concatenate(mask), dtype=torch.bool))
 
 
 def config_dict(cfg: TrainingConfig) -> dict:
