@@ -53,6 +53,8 @@ MOLECULES_PENALISED_PER_STEP = 16
 
 @dataclass
 class TrainingConfig:
+    """Epochs, batch sizes (conformers for stages 1-2, dimers for stage 3), Adam schedule, splits, anchor."""
+
     seed: int = 0
     stage1_epochs: int = 150
     stage1_batch: int = 64
