@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from mlparams.errors import MlparamsError
 
 DEMO_SMILES = "CCO"
@@ -152,8 +154,6 @@ def cmd_train(args) -> int:
         model, metrics = train(name, n_jobs=args.jobs)
         paths = save_model(model, out)
         if args.plots:
-            import numpy as np
-
             from mlparams.models.buckingham_rf import TARGET_NAMES, test_split
             from mlparams.plotting import parity_figure
 
@@ -283,8 +283,6 @@ DEFAULT_PACKING_DENSITY = 0.8
 
 def parameter_summary(msys) -> dict:
     """Per-atom charges (atom order) and per-type-pair van der Waals constants of a one-species system."""
-    import numpy as np
-
     from mlparams.parameters import FORMS
 
     p = msys.parameters

@@ -74,6 +74,8 @@ class GnnPredictor:
 def assign_gnn_parameters(species, structures, counts, model: str, charges=None):
     """NonbondedParameters of counts[k] copies of each species: types by symmetry class, GNN charges (unless
     given per species), LJ + Gaussian constants for every type pair (within and across species)."""
+    import torch
+
     from mlparams.gnn.graphs import graph_of
     from mlparams.parameters import AtomType, NonbondedParameters
     from mlparams.systems import symmetry_averaged_charges
@@ -94,8 +96,6 @@ def assign_gnn_parameters(species, structures, counts, model: str, charges=None)
                                   mass_da=float(st.atoms[first].mass), charge=class_q[c], vdw={}))
             reps.append((k, first))
         type_index.extend([base + order.index(c) for c in classes] * n)
-    import torch
-
     rep_h = torch.stack([hs[k][i] for k, i in reps])
     c = predictor.pair_constants(rep_h, rep_h)
     c = 0.5 * (c + np.swapaxes(c, 0, 1))  # symmetric to round-off already; exactly symmetric for the engines
