@@ -27,13 +27,12 @@ read here.
 
 from __future__ import annotations
 
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
 from mlparams.gnn.datasets import ConformerSet, DimerSet, GraphTable, PairSet
-from mlparams.gnn.graphs import ELEMENTS, NONCOVALENT, PAIR13
+from mlparams.gnn.graphs import NONCOVALENT, PAIR13
 
 WEIGHT_SCALE_KCAL = 8.0
 MOLECULE_LOSS_WEIGHT = 0.1
@@ -429,14 +428,3 @@ def am1bcc_anchor(table: GraphTable):
             mask.append([False] * g.n_atoms)
     return (torch.as_tensor(np.concatenate(values), dtype=torch.float64),
             torch.as_tensor(np.concatenate(mask), dtype=torch.bool))
-
-
-def config_dict(cfg: TrainingConfig) -> dict:
-    return asdict(cfg)
-
-
-def elapsed(t0: float) -> float:
-    return round(time.time() - t0, 1)
-
-
-__all__ = ["ELEMENTS", "HeadTrainer", "TrainingConfig", "train_embeddings"]
