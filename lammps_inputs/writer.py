@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from mlparams.errors import MlparamsError
+from mlparams.forms import lj_gaussian
 
 from . import units as U
 
@@ -211,9 +212,9 @@ def _pair_settings(p, periodic: bool, cutoff_a: float, kspace_accuracy: float, t
         C6 = U.energy_length_power_to_real(table["C6"], 6)
         C12 = U.energy_length_power_to_real(table["C12"], 12)
         lines.append(f"pair_style hybrid/overlay lj/cut/{coul} {cutoff_a:.6f} table spline {TABLE_POINTS}")
-        # The Gaussians vanish beyond their centres + 10 widths; a shorter table keeps its grid fine.
-        reach = max(np.max(table[f"r{k}"] + 10.0 * np.abs(table[f"w{k}"])) for k in range(1, 7))
-        gauss_cut = min(cutoff_a, U.length_to_real(float(reach)))
+        # The Gaussians stop at their reach, as in OpenMM (lj_gaussian.gaussian_reach_nm): a shorter table
+        # keeps its grid fine and its sub-style's loop short.
+        gauss_cut = min(cutoff_a, U.length_to_real(lj_gaussian.gaussian_reach_nm(table)))
         text = []
         for i in range(n):
             for j in range(i, n):
@@ -275,8 +276,6 @@ def _pair_settings(p, periodic: bool, cutoff_a: float, kspace_accuracy: float, t
 
 def _gaussians_real(r_a, pair: dict):
     """Σ a_k exp(−(r − r_k)²/w_k²) and its force at r in Å, constants in OpenMM units → kcal/mol, kcal/mol/Å."""
-    from mlparams.forms import lj_gaussian
-
     r_nm = U.length_from_real(r_a)
     gauss = {k: v for k, v in pair.items() if k not in ("C6", "C12")}
     gauss.update(C6=0.0, C12=0.0)

@@ -1,10 +1,11 @@
 """ns/day of a 250-molecule ethanol box: GAFF2's LJ in a plain NonbondedForce vs the Buckingham
-CustomNonbondedForce in the variants the exporter can build, all in one run on this machine.
+CustomNonbondedForce in the variants the exporter can build, and the GNN's LJ + six Gaussians, all in one
+run on this machine.
 
 Every variant runs the same packed, minimised box (CPU platform, 2 threads, Langevin 2 fs, H-bonds
 constrained, PME with 0.9 nm cutoff, NVT). The Buckingham variants use the ``buckingham-lal2023``
 constants: their exp-6 walls keep the box stable for the timed steps, and the cost of the force does not
-depend on the constants' values.
+depend on the constants' values. The GNN variants use the shipped ``gnn`` model.
 """
 
 from __future__ import annotations
@@ -13,14 +14,36 @@ import time
 
 from mlparams.benchmarking import envelope, write_json
 
+
+def _no_guard(system) -> None:
+    import openmm
+
+    for f in system.getForces():
+        if isinstance(f, openmm.CustomNonbondedForce):
+            f.setEnergyFunction("a1*a2*exp(-r/(b1*b2)) - csign*c1*c2/r^6")
+
+
+def _gaussians_to_cutoff(system) -> None:
+    """Every CustomNonbondedForce out to the NonbondedForce's cutoff: the Gaussians' former cost."""
+    import openmm
+
+    cutoff = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce)).getCutoffDistance()
+    for f in system.getForces():
+        if isinstance(f, openmm.CustomNonbondedForce):
+            f.setCutoffDistance(cutoff)
+
+
+# (label, model, to_openmm options, edit of the System or None)
 VARIANTS = (
     ("gaff2 LJ, NonbondedForce", "gaff2", {}, None),
     ("Buckingham, per-type-pair tables (Discrete2DFunction)", "buckingham-lal2023", {"pair_tables": True}, None),
     ("Buckingham, per-particle mixing factors (default)", "buckingham-lal2023", {}, None),
-    ("  same, without the damping guard", "buckingham-lal2023", {}, "a1*a2*exp(-r/(b1*b2)) - csign*c1*c2/r^6"),
+    ("  same, without the damping guard", "buckingham-lal2023", {}, _no_guard),
     ("  same, Ewald real space merged into the custom force", "buckingham-lal2023", {"merge_direct_space": True}, None),
     ("  same, van der Waals cutoff 0.8 nm (Coulomb 0.9)", "buckingham-lal2023", {"vdw_cutoff_nm": 0.8}, None),
     ("  same, van der Waals cutoff 0.7 nm (Coulomb 0.9)", "buckingham-lal2023", {"vdw_cutoff_nm": 0.7}, None),
+    ("GNN LJ + 6 Gaussians, Gaussians to their reach (default)", "gnn", {}, None),
+    ("  same, Gaussians to the full cutoff (the former single force)", "gnn", {}, _gaussians_to_cutoff),
 )
 
 
@@ -35,15 +58,13 @@ def run_benchmark(n_molecules: int = 250, steps: int = 1000, threads: int = 2, p
     species = from_smiles("CCO")
     boxes = {}
     results = []
-    for label, model, options, expression in VARIANTS:
+    for label, model, options, edit in VARIANTS:
         if model not in boxes:
             boxes[model] = build_system([species], [n_molecules], model, density_g_cm3=0.78, seed=3)
         msys = boxes[model]
         system, _, pos = to_openmm(msys, cutoff_nm=0.9, constraints="HBonds", **options)
-        if expression:
-            for f in system.getForces():
-                if isinstance(f, openmm.CustomNonbondedForce):
-                    f.setEnergyFunction(expression)
+        if edit:
+            edit(system)
         integrator = openmm.LangevinMiddleIntegrator(298.15, 1.0, 0.002)
         integrator.setRandomNumberSeed(1)
         context = openmm.Context(system, integrator, openmm.Platform.getPlatformByName("CPU"), {"Threads": str(threads)})

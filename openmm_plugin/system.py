@@ -8,6 +8,7 @@
 * van der Waals: ``lj`` stays in the same NonbondedForce (Lorentz–Berthelot, dispersion correction on for
   boxes); ``buckingham`` goes into a CustomNonbondedForce with per-particle factors (no table look-ups)
   and long-range correction on for boxes, and its scaled 1-4 pairs into a CustomBondForce of the same form;
+  ``lj-gaussian`` into two CustomNonbondedForces (LJ to the cutoff, the Gaussians to their reach);
 * one list of excluded pairs (1-2, 1-3, 1-4) shared by every nonbonded force.
 
 Force groups (see :data:`FORCE_GROUPS`) let energies be read term by term.
@@ -241,9 +242,19 @@ def _add_pair_form(system, msys, params, excluded, pairs14, cutoff_nm, long_rang
     table = params.pair_table()
     ti = params.atom_type_index
     if params.form == "lj-gaussian":
-        force = openmm.CustomNonbondedForce(lj_gaussian.openmm_expression())
-        for name in lj_gaussian.PAIR_PARAMETERS:
-            force.addTabulatedFunction(name, openmm.Discrete2DFunction(n, n, table[name].T.ravel().tolist()))
+        # Two forces: LJ to the van der Waals cutoff (with its long-range correction), the Gaussians only out
+        # to their reach (lj_gaussian.gaussian_reach_nm), where the far cheaper pair count pays for the loop.
+        force = openmm.CustomNonbondedForce(lj_gaussian.openmm_lj_expression())
+        gaussians = openmm.CustomNonbondedForce(lj_gaussian.openmm_gaussian_expression())
+        for target, names in ((force, ("C6", "C12")), (gaussians, lj_gaussian.GAUSSIAN_PARAMETERS)):
+            for name in names:
+                target.addTabulatedFunction(name, openmm.Discrete2DFunction(n, n, table[name].T.ravel().tolist()))
+            target.addPerParticleParameter("t")
+            for t in ti:
+                target.addParticle([float(t)])
+        reach = min(cutoff_nm, lj_gaussian.gaussian_reach_nm(table))
+        _configure_nonbonded(gaussians, msys, excluded, reach, long_range_correction=False)
+        system.addForce(gaussians)
         bond = openmm.CustomBondForce(lj_gaussian.openmm_pair_expression())
         for name in lj_gaussian.PAIR_PARAMETERS:
             bond.addPerBondParameter(name)
@@ -271,7 +282,6 @@ def _add_pair_form(system, msys, params, excluded, pairs14, cutoff_nm, long_rang
         for i, j in pairs14.tolist():
             a, b = sorted((int(ti[i]), int(ti[j])))
             bond.addBond([i, j], [float(index[(a, b)])])
-    if params.form == "tabulated" or params.form == "lj-gaussian":
         force.addPerParticleParameter("t")
         for t in ti:
             force.addParticle([float(t)])

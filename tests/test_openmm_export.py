@@ -128,6 +128,48 @@ def test_lj_gaussian_two_particle_scan_matches_numpy():
         assert f == pytest.approx(lg.force(r, p01), rel=1e-6, abs=1e-6)
 
 
+def test_gaussian_reach_is_where_the_last_gaussian_falls_below_the_tolerance():
+    from mlparams.forms import lj_gaussian as lg
+
+    pair = _lj_gaussian_pairs()
+    reach = lg.gaussian_reach_nm(pair)
+    tol = lg.GAUSSIAN_TOLERANCE_KJ_PER_MOL
+    r = np.linspace(0.0, 2.0, 20001)
+    largest = np.zeros_like(r)
+    for a in range(2):
+        for b in range(2):
+            for k in range(1, lg.N_GAUSSIANS + 1):
+                g = abs(pair[f"a{k}"][a, b]) * np.exp(-((r - pair[f"r{k}"][a, b]) ** 2) / pair[f"w{k}"][a, b] ** 2)
+                largest = np.maximum(largest, g)
+    assert np.all(largest[r >= reach] <= tol * (1 + 1e-9))
+    assert largest[r >= reach - 1e-3].max() > tol  # and not a loose bound
+
+
+def test_lj_gaussian_in_a_box_stops_the_gaussians_at_their_reach():
+    """Periodic: LJ to the cutoff, the six Gaussians to gaussian_reach_nm, both engines' convention."""
+    import openmm
+    from openmm import unit
+
+    from mlparams.forms import lj_gaussian as lg
+
+    pair = _lj_gaussian_pairs()
+    pair["w2"][:] = 0.12  # a wide Gaussian, so that its reach falls inside the 0.9 nm cutoff's scan
+    msys = two_atom_system("lj-gaussian", {}, {}, 0.3, pair_vdw=pair)
+    msys.box_nm = np.array([3.0, 3.0, 3.0])
+    reach = lg.gaussian_reach_nm(pair)
+    assert 0.5 < reach < 0.9
+    system, _, pos = to_openmm(msys, cutoff_nm=0.9, long_range_correction=False)
+    ctx = openmm.Context(system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference"))
+    p01 = {k: v[0, 1] for k, v in pair.items()}
+    lj_only = {**p01, **{f"a{k}": 0.0 for k in range(1, lg.N_GAUSSIANS + 1)}}
+    for r in np.linspace(0.12, 0.95, 84):
+        pos[1, 0] = r
+        ctx.setPositions(pos * unit.nanometer)
+        e = ctx.getState(getEnergy=True).getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
+        expected = 0.0 if r >= 0.9 else lg.energy(r, p01 if r < reach else lj_only)
+        assert e == pytest.approx(expected, rel=1e-6, abs=1e-9)
+
+
 def test_tabulated_two_particle_scan_matches_the_spline():
     from mlparams.forms import tabulated as tb
 

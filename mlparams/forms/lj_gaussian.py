@@ -4,6 +4,12 @@
 
 Units: r, r_k, w_k in nm; C6 in kJ/mol·nm⁶; C12 in kJ/mol·nm¹²; a_k in kJ/mol. The constants belong to a
 type pair (no mixing rule): the parameter object carries them as n_types × n_types matrices.
+
+Reach of the Gaussians. They are short-ranged (the GNN puts their centres at 0.12–0.42 nm), so both engines
+evaluate them only out to :func:`gaussian_reach_nm`, where every pair's every Gaussian has fallen below
+:data:`GAUSSIAN_TOLERANCE_KJ_PER_MOL`; the LJ part keeps the full van der Waals cutoff. In OpenMM's CPU
+kernel each Gaussian costs about as much as the whole LJ term per pair, so stopping them early is most of
+the form's speed (``mlparams benchmark openmm``, ``mlparams benchmark lammps``).
 """
 
 from __future__ import annotations
@@ -12,11 +18,15 @@ import numpy as np
 
 NAME = "lj-gaussian"
 N_GAUSSIANS = 6
-PAIR_PARAMETERS = ("C6", "C12", *[f"{p}{k}" for k in range(1, N_GAUSSIANS + 1) for p in ("a", "r", "w")])
+GAUSSIAN_PARAMETERS = tuple(f"{p}{k}" for k in range(1, N_GAUSSIANS + 1) for p in ("a", "r", "w"))
+PAIR_PARAMETERS = ("C6", "C12", *GAUSSIAN_PARAMETERS)
 PARAMETERS = ()  # nothing per atom type
 PARAMETER_UNITS = {"C6": "kJ/mol*nm^6", "C12": "kJ/mol*nm^12", "a_k": "kJ/mol", "r_k": "nm", "w_k": "nm"}
 MIXING_RULES = ("none",)
 DEFAULT_MIXING_RULE = "none"
+#: A Gaussian smaller than this (kJ/mol) for every pair is dropped; the LJ term cut at 0.9 nm leaves
+#: ~1e-3 kJ/mol per pair behind, a thousand times more.
+GAUSSIAN_TOLERANCE_KJ_PER_MOL = 1e-6
 
 
 def energy(r, p: dict):
@@ -38,10 +48,28 @@ def force(r, p: dict):
     return f
 
 
-def openmm_expression() -> str:
-    """CustomNonbondedForce expression reading every constant from a Discrete2DFunction by type pair."""
-    gauss = " + ".join(f"a{k}(t1,t2)*exp(-(r-r{k}(t1,t2))^2/w{k}(t1,t2)^2)" for k in range(1, N_GAUSSIANS + 1))
-    return f"C12(t1,t2)/r^12 - C6(t1,t2)/r^6 + {gauss}"
+def gaussian_reach_nm(table: dict, tolerance: float = GAUSSIAN_TOLERANCE_KJ_PER_MOL) -> float:
+    """Distance (nm) beyond which |a_k|·exp(−(r − r_k)²/w_k²) < tolerance for every pair and k.
+
+    table: the parameter object's pair table (n×n matrices of PAIR_PARAMETERS). Solving
+    |a|·exp(−x²) = tolerance gives r = r_k + |w_k|·√ln(|a_k|/tolerance) (r_k for a Gaussian already below it).
+    """
+    reach = 0.0
+    for k in range(1, N_GAUSSIANS + 1):
+        a = np.abs(np.asarray(table[f"a{k}"], dtype=float))
+        x = np.sqrt(np.log(np.maximum(a, tolerance) / tolerance))
+        reach = max(reach, float(np.max(np.asarray(table[f"r{k}"]) + np.abs(np.asarray(table[f"w{k}"])) * x)))
+    return reach
+
+
+def openmm_lj_expression() -> str:
+    """CustomNonbondedForce expression of the LJ part, C6 and C12 from Discrete2DFunctions by type pair."""
+    return "C12(t1,t2)/r^12 - C6(t1,t2)/r^6"
+
+
+def openmm_gaussian_expression() -> str:
+    """CustomNonbondedForce expression of the six Gaussians, a_k, r_k, w_k from Discrete2DFunctions."""
+    return " + ".join(f"a{k}(t1,t2)*exp(-(r-r{k}(t1,t2))^2/w{k}(t1,t2)^2)" for k in range(1, N_GAUSSIANS + 1))
 
 
 def openmm_pair_expression() -> str:
