@@ -43,7 +43,7 @@ VARIANTS = (
     ("  same, van der Waals cutoff 0.8 nm (Coulomb 0.9)", "buckingham-lal2023", {"vdw_cutoff_nm": 0.8}, None),
     ("  same, van der Waals cutoff 0.7 nm (Coulomb 0.9)", "buckingham-lal2023", {"vdw_cutoff_nm": 0.7}, None),
     ("GNN LJ + 6 Gaussians, Gaussians to their reach (default)", "gnn", {}, None),
-    ("  same, Gaussians to the full cutoff (the former single force)", "gnn", {}, _gaussians_to_cutoff),
+    ("  same, Gaussians to the full cutoff (the former cost)", "gnn", {}, _gaussians_to_cutoff),
 )
 
 
