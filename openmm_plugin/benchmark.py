@@ -15,7 +15,7 @@ import time
 from mlparams.benchmarking import envelope, write_json
 
 
-def _no_guard(system) -> None:
+def _no_guard(system, msys) -> None:
     import openmm
 
     for f in system.getForces():
@@ -23,10 +23,26 @@ def _no_guard(system) -> None:
             f.setEnergyFunction("a1*a2*exp(-r/(b1*b2)) - csign*c1*c2/r^6")
 
 
-def _gaussians_to_cutoff(system) -> None:
-    """Every CustomNonbondedForce out to the NonbondedForce's cutoff: the Gaussians' former cost."""
+def _centres_from_tables(system, msys) -> None:
+    """The Gaussian force reads its centres r_k from per-pair Discrete2DFunctions, as before they were constants."""
     import openmm
 
+    from mlparams.forms import lj_gaussian
+
+    table = msys.parameters.pair_table()
+    n = len(msys.parameters.types)
+    gaussians = next(f for f in system.getForces()
+                     if isinstance(f, openmm.CustomNonbondedForce) and "exp(" in f.getEnergyFunction())
+    gaussians.setEnergyFunction(lj_gaussian.openmm_gaussian_expression())
+    for k in range(1, lj_gaussian.N_GAUSSIANS + 1):
+        gaussians.addTabulatedFunction(f"r{k}", openmm.Discrete2DFunction(n, n, table[f"r{k}"].T.ravel().tolist()))
+
+
+def _former_force(system, msys) -> None:
+    """Centres from tables and every CustomNonbondedForce out to the NonbondedForce's cutoff: the former cost."""
+    import openmm
+
+    _centres_from_tables(system, msys)
     cutoff = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce)).getCutoffDistance()
     for f in system.getForces():
         if isinstance(f, openmm.CustomNonbondedForce):
@@ -42,8 +58,9 @@ VARIANTS = (
     ("  same, Ewald real space merged into the custom force", "buckingham-lal2023", {"merge_direct_space": True}, None),
     ("  same, van der Waals cutoff 0.8 nm (Coulomb 0.9)", "buckingham-lal2023", {"vdw_cutoff_nm": 0.8}, None),
     ("  same, van der Waals cutoff 0.7 nm (Coulomb 0.9)", "buckingham-lal2023", {"vdw_cutoff_nm": 0.7}, None),
-    ("GNN LJ + 6 Gaussians, Gaussians to their reach (default)", "gnn", {}, None),
-    ("  same, Gaussians to the full cutoff (the former cost)", "gnn", {}, _gaussians_to_cutoff),
+    ("GNN LJ + 6 Gaussians, Gaussians to their reach, constant centres (default)", "gnn", {}, None),
+    ("  same, centres looked up per type pair", "gnn", {}, _centres_from_tables),
+    ("  same, centres looked up and Gaussians to the full cutoff (the former force)", "gnn", {}, _former_force),
 )
 
 
@@ -64,7 +81,7 @@ def run_benchmark(n_molecules: int = 250, steps: int = 1000, threads: int = 2, p
         msys = boxes[model]
         system, _, pos = to_openmm(msys, cutoff_nm=0.9, constraints="HBonds", **options)
         if edit:
-            edit(system)
+            edit(system, msys)
         integrator = openmm.LangevinMiddleIntegrator(298.15, 1.0, 0.002)
         integrator.setRandomNumberSeed(1)
         context = openmm.Context(system, integrator, openmm.Platform.getPlatformByName("CPU"), {"Threads": str(threads)})

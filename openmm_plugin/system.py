@@ -244,9 +244,11 @@ def _add_pair_form(system, msys, params, excluded, pairs14, cutoff_nm, long_rang
     if params.form == "lj-gaussian":
         # Two forces: LJ to the van der Waals cutoff (with its long-range correction), the Gaussians only out
         # to their reach (lj_gaussian.gaussian_reach_nm), where the far cheaper pair count pays for the loop.
+        centres = lj_gaussian.shared_centres_nm(table)
         force = openmm.CustomNonbondedForce(lj_gaussian.openmm_lj_expression())
-        gaussians = openmm.CustomNonbondedForce(lj_gaussian.openmm_gaussian_expression())
-        for target, names in ((force, ("C6", "C12")), (gaussians, lj_gaussian.GAUSSIAN_PARAMETERS)):
+        gaussians = openmm.CustomNonbondedForce(lj_gaussian.openmm_gaussian_expression(centres))
+        gaussian_tables = [k for k in lj_gaussian.GAUSSIAN_PARAMETERS if centres is None or not k.startswith("r")]
+        for target, names in ((force, ("C6", "C12")), (gaussians, gaussian_tables)):
             for name in names:
                 target.addTabulatedFunction(name, openmm.Discrete2DFunction(n, n, table[name].T.ravel().tolist()))
             target.addPerParticleParameter("t")

@@ -116,10 +116,15 @@ def _lj_gaussian_pairs():
     return pair
 
 
-def test_lj_gaussian_two_particle_scan_matches_numpy():
+@pytest.mark.parametrize("shared_centres", [True, False])
+def test_lj_gaussian_two_particle_scan_matches_numpy(shared_centres):
     from mlparams.forms import lj_gaussian as lg
 
     pair = _lj_gaussian_pairs()
+    if not shared_centres:  # centres read from per-pair tables instead of constants in the expression
+        for k in range(1, lg.N_GAUSSIANS + 1):
+            pair[f"r{k}"][0, 1] = pair[f"r{k}"][1, 0] = pair[f"r{k}"][0, 0] + 0.013 * k
+    assert (lg.shared_centres_nm(pair) is not None) == shared_centres
     msys = two_atom_system("lj-gaussian", {}, {}, 0.3, pair_vdw=pair)
     p01 = {k: v[0, 1] for k, v in pair.items()}
     for r in SCAN:
