@@ -80,8 +80,8 @@ def shared_centres_nm(table: dict) -> list[float] | None:
 
 def openmm_gaussian_expression(centres_nm: list[float] | None = None) -> str:
     """CustomNonbondedForce expression of the six Gaussians, a_k and w_k from Discrete2DFunctions by type pair;
-    r_k as constants when every pair shares them (``centres_nm``; one look-up fewer per Gaussian, ~28 % of the
-    force's time in OpenMM's CPU kernel), else from Discrete2DFunctions too."""
+    r_k as constants when every pair shares them (``centres_nm``; one look-up fewer per Gaussian, 1.06× faster
+    MD in ``mlparams benchmark openmm``), else from Discrete2DFunctions too."""
     terms = []
     for k in range(1, N_GAUSSIANS + 1):
         centre = f"({centres_nm[k - 1]!r})" if centres_nm is not None else f"r{k}(t1,t2)"
