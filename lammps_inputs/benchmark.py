@@ -92,17 +92,11 @@ def _drop_guard(msys, folder: Path) -> None:
 
 def _gaussians_to_cutoff(msys, folder: Path) -> None:
     """The LJ + Gaussian deck with the Gaussian table written out to the LJ cutoff (the former cost)."""
-    from .writer import _function_table, _gaussians_real
+    from .writer import gaussian_table_text
 
     cutoff = float(re.search(r"lj/cut/coul/long (\S+)", (folder / "styles.lmp").read_text()).group(1))
-    table = msys.parameters.pair_table()
-    n = len(msys.parameters.types)
-    text = []
-    for i in range(n):
-        for j in range(i, n):
-            pair = {k: v[i, j] for k, v in table.items()}
-            text.append(_function_table(f"GAUSS_{i + 1}_{j + 1}", lambda r, pair=pair: _gaussians_real(r, pair), cutoff))
-    (folder / "gaussians.table").write_text("# Six Gaussians per type pair, to the LJ cutoff\n\n" + "\n".join(text))
+    table_text = gaussian_table_text(msys.parameters.pair_table(), len(msys.parameters.types), cutoff)
+    (folder / "gaussians.table").write_text(table_text)
     settings = (folder / "settings.lmp").read_text()
     settings = re.sub(r"^(pair_coeff \d+ \d+ table gaussians\.table \S+) \S+$", rf"\1 {cutoff:.6f}", settings, flags=re.M)
     (folder / "settings.lmp").write_text(settings)

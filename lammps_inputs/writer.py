@@ -215,17 +215,13 @@ def _pair_settings(p, periodic: bool, cutoff_a: float, kspace_accuracy: float, t
         # The Gaussians stop at their reach, as in OpenMM (lj_gaussian.gaussian_reach_nm): a shorter table
         # keeps its grid fine and its sub-style's loop short.
         gauss_cut = min(cutoff_a, U.length_to_real(lj_gaussian.gaussian_reach_nm(table)))
-        text = []
         for i in range(n):
             for j in range(i, n):
                 eps = C6[i, j] ** 2 / (4.0 * C12[i, j]) if C12[i, j] > 0 else 0.0
                 sig = (C12[i, j] / C6[i, j]) ** (1.0 / 6.0) if C6[i, j] > 0 else 1.0
                 lines.append(f"pair_coeff {i + 1} {j + 1} lj/cut/{coul} {eps:.12g} {sig:.12g}")
-                key = f"GAUSS_{i + 1}_{j + 1}"
-                pair = {k: v[i, j] for k, v in table.items()}
-                text.append(_function_table(key, lambda r, pair=pair: _gaussians_real(r, pair), gauss_cut))
-                lines.append(f"pair_coeff {i + 1} {j + 1} table gaussians.table {key} {gauss_cut:.6f}")
-        tables["gaussians.table"] = "# Six Gaussians per type pair (kcal/mol, Å), added to lj/cut\n\n" + "\n".join(text)
+                lines.append(f"pair_coeff {i + 1} {j + 1} table gaussians.table GAUSS_{i + 1}_{j + 1} {gauss_cut:.6f}")
+        tables["gaussians.table"] = gaussian_table_text(table, n, gauss_cut)
     elif p.form == "tabulated":
         from mlparams.forms import tabulated
 
@@ -272,6 +268,16 @@ def _pair_settings(p, periodic: bool, cutoff_a: float, kspace_accuracy: float, t
         elif p.form in ("buckingham", "lj-gaussian"):  # the analytic sub-style carries the tail; tables have none
             lines.append(f"pair_modify pair {lines[0].split()[2]} tail {flag}")
     return lines, tables
+
+
+def gaussian_table_text(table: dict, n: int, cutoff_a: float) -> str:
+    """The ``gaussians.table`` file: one section GAUSS_i_j per type pair i ≤ j (1-based), out to cutoff_a (Å)."""
+    text = []
+    for i in range(n):
+        for j in range(i, n):
+            pair = {k: v[i, j] for k, v in table.items()}
+            text.append(_function_table(f"GAUSS_{i + 1}_{j + 1}", lambda r, pair=pair: _gaussians_real(r, pair), cutoff_a))
+    return "# Six Gaussians per type pair (kcal/mol, Å), added to lj/cut\n\n" + "\n".join(text)
 
 
 def _gaussians_real(r_a, pair: dict):

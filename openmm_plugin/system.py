@@ -251,9 +251,7 @@ def _add_pair_form(system, msys, params, excluded, pairs14, cutoff_nm, long_rang
         for target, names in ((force, ("C6", "C12")), (gaussians, gaussian_tables)):
             for name in names:
                 target.addTabulatedFunction(name, openmm.Discrete2DFunction(n, n, table[name].T.ravel().tolist()))
-            target.addPerParticleParameter("t")
-            for t in ti:
-                target.addParticle([float(t)])
+        _add_type_index(gaussians, ti)
         reach = min(cutoff_nm, lj_gaussian.gaussian_reach_nm(table))
         _configure_nonbonded(gaussians, msys, excluded, reach, long_range_correction=False)
         system.addForce(gaussians)
@@ -284,15 +282,20 @@ def _add_pair_form(system, msys, params, excluded, pairs14, cutoff_nm, long_rang
         for i, j in pairs14.tolist():
             a, b = sorted((int(ti[i]), int(ti[j])))
             bond.addBond([i, j], [float(index[(a, b)])])
-        force.addPerParticleParameter("t")
-        for t in ti:
-            force.addParticle([float(t)])
+    _add_type_index(force, ti)
     _configure_nonbonded(force, msys, excluded, cutoff_nm, long_range_correction)
     system.addForce(force)
     bond.addGlobalParameter("scale14", params.scale14_vdw)
     bond.setUsesPeriodicBoundaryConditions(bool(msys.periodic))
     bond.setForceGroup(FORCE_GROUPS["vdw14"])
     system.addForce(bond)
+
+
+def _add_type_index(force, type_index) -> None:
+    """Per-particle parameter t: each atom's type index, for the per-type-pair tabulated functions."""
+    force.addPerParticleParameter("t")
+    for t in type_index:
+        force.addParticle([float(t)])
 
 
 def _add_buckingham_tables(system, msys, params, excluded, cutoff_nm, long_range_correction):
@@ -306,9 +309,7 @@ def _add_buckingham_tables(system, msys, params, excluded, cutoff_nm, long_range
     force.addGlobalParameter("rsw", params.guard_switch_nm)
     for name in ("A", "B", "C"):
         force.addTabulatedFunction(f"{name}tab", openmm.Discrete2DFunction(n, n, table[name].T.ravel().tolist()))
-    force.addPerParticleParameter("t")
-    for t in params.atom_type_index:
-        force.addParticle([float(t)])
+    _add_type_index(force, params.atom_type_index)
     _configure_nonbonded(force, msys, excluded, cutoff_nm, long_range_correction)
     system.addForce(force)
 
