@@ -266,7 +266,10 @@ def cmd_export_openmm(args) -> int:
         density_g_cm3=(args.density or DEFAULT_PACKING_DENSITY) if periodic else None, seed=args.seed,
         mixing_rule=args.mixing_rule,
     )
-    system, topology, positions = to_openmm(msys, cutoff_nm=args.cutoff, constraints=args.constraints)
+    # The portable CustomNonbondedForce: system.xml then loads in any OpenMM script (the compiled force
+    # would need mlparams' library loaded first).
+    system, topology, positions = to_openmm(msys, cutoff_nm=args.cutoff, constraints=args.constraints,
+                                            buckingham_kernel="custom")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     serialize(system, out / "system.xml")

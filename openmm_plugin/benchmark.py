@@ -1,6 +1,6 @@
-"""ns/day of a 250-molecule ethanol box: GAFF2's LJ in a plain NonbondedForce vs the Buckingham
-CustomNonbondedForce in the variants the exporter can build, and the GNN's LJ + six Gaussians, all in one
-run on this machine.
+"""ns/day of a 250-molecule ethanol box: GAFF2's LJ in a plain NonbondedForce vs the Buckingham form in
+the variants the exporter can build (CustomNonbondedForce and mlparams' compiled force), and the GNN's
+LJ + six Gaussians, all in one run on this machine.
 
 Every variant runs the same packed, minimised box (CPU platform, 2 threads, Langevin 2 fs, H-bonds
 constrained, PME with 0.9 nm cutoff, NVT). The Buckingham variants use the ``buckingham-lal2023``
@@ -49,15 +49,21 @@ def _former_force(system, msys) -> None:
             f.setCutoffDistance(cutoff)
 
 
+CUSTOM = {"buckingham_kernel": "custom"}
+COMPILED = {"buckingham_kernel": "compiled"}
+
 # (label, model, to_openmm options, edit of the System or None)
 VARIANTS = (
     ("gaff2 LJ, NonbondedForce", "gaff2", {}, None),
-    ("Buckingham, per-type-pair tables (Discrete2DFunction)", "buckingham-lal2023", {"pair_tables": True}, None),
-    ("Buckingham, per-particle mixing factors (default)", "buckingham-lal2023", {}, None),
-    ("  same, without the damping guard", "buckingham-lal2023", {}, _no_guard),
-    ("  same, Ewald real space merged into the custom force", "buckingham-lal2023", {"merge_direct_space": True}, None),
-    ("  same, van der Waals cutoff 0.8 nm (Coulomb 0.9)", "buckingham-lal2023", {"vdw_cutoff_nm": 0.8}, None),
-    ("  same, van der Waals cutoff 0.7 nm (Coulomb 0.9)", "buckingham-lal2023", {"vdw_cutoff_nm": 0.7}, None),
+    ("Buckingham CustomNonbondedForce, per-type-pair tables (Discrete2DFunction)", "buckingham-lal2023",
+     {**CUSTOM, "pair_tables": True}, None),
+    ("Buckingham CustomNonbondedForce, per-particle mixing factors", "buckingham-lal2023", CUSTOM, None),
+    ("  same, without the damping guard", "buckingham-lal2023", CUSTOM, _no_guard),
+    ("  same, Ewald real space merged into the custom force", "buckingham-lal2023",
+     {**CUSTOM, "merge_direct_space": True}, None),
+    ("Buckingham compiled force, Coulomb apart (to_openmm default)", "buckingham-lal2023", COMPILED, None),
+    ("Buckingham compiled force, whole direct space merged (density driver)", "buckingham-lal2023",
+     {**COMPILED, "merge_direct_space": True}, None),
     ("GNN LJ + 6 Gaussians, Gaussians to their reach, constant centres (default)", "gnn", {}, None),
     ("  same, centres looked up per type pair", "gnn", {}, _centres_from_tables),
     ("  same, centres looked up and Gaussians to the full cutoff (the former force)", "gnn", {}, _former_force),

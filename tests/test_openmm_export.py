@@ -48,11 +48,11 @@ LJ_H = {"sigma": 0.11, "epsilon": 0.07}
 SCAN = np.linspace(0.12, 0.9, 27)
 
 
-def _energy_and_force(msys, r):
+def _energy_and_force(msys, r, **options):
     import openmm
     from openmm import unit
 
-    system, _, pos = to_openmm(msys)
+    system, _, pos = to_openmm(msys, **options)
     pos[1, 0] = r
     ctx = openmm.Context(system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference"))
     ctx.setPositions(pos * unit.nanometer)
@@ -61,25 +61,31 @@ def _energy_and_force(msys, r):
     return st.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole), f[1, 0]
 
 
+# Both OpenMM implementations of the Buckingham form: CustomNonbondedForce and mlparams' compiled force.
+KERNELS = ("custom", "compiled")
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("rule", bk.MIXING_RULES)
-def test_buckingham_two_particle_scan_matches_numpy(rule):
+def test_buckingham_two_particle_scan_matches_numpy(rule, kernel):
     msys = two_atom_system("buckingham", BUCK_O, BUCK_H, 0.3, rule=rule)
     A, B, C = bk.mix(*BUCK_O.values(), *BUCK_H.values(), rule=rule)
-    for r in SCAN:
-        e, f = _energy_and_force(msys, r)
+    for r in np.concatenate([SCAN, [0.02, 0.05, 0.1, 0.149]]):  # and inside the guard
+        e, f = _energy_and_force(msys, r, buckingham_kernel=kernel)
         assert e == pytest.approx(bk.energy(r, A, B, C), rel=1e-6, abs=1e-12)
         assert f == pytest.approx(bk.force(r, A, B, C), rel=1e-6, abs=1e-9)
 
 
-def test_buckingham_forces_match_finite_differences_and_guard_holds():
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_buckingham_forces_match_finite_differences_and_guard_holds(kernel):
     msys = two_atom_system("buckingham", BUCK_O, BUCK_H, 0.3)
     h = 1e-5
     for r in (0.05, 0.1, 0.2, 0.35, 0.6):
-        _, f = _energy_and_force(msys, r)
-        e_plus, _ = _energy_and_force(msys, r + h)
-        e_minus, _ = _energy_and_force(msys, r - h)
+        _, f = _energy_and_force(msys, r, buckingham_kernel=kernel)
+        e_plus, _ = _energy_and_force(msys, r + h, buckingham_kernel=kernel)
+        e_minus, _ = _energy_and_force(msys, r - h, buckingham_kernel=kernel)
         assert f == pytest.approx(-(e_plus - e_minus) / (2 * h), rel=1e-5, abs=1e-6)
-    e_close, f_close = _energy_and_force(msys, 0.05)
+    e_close, f_close = _energy_and_force(msys, 0.05, buckingham_kernel=kernel)
     assert np.isfinite(e_close) and f_close > 0  # repulsive at 0.05 nm
 
 
@@ -225,13 +231,14 @@ def _pair_sums(msys):
 
 
 @pytest.mark.parametrize("smiles", ["CCCC", "CCO"])  # butane: 1-4 across C-C-C-C; ethanol: polar 1-4s
-@pytest.mark.parametrize("model", ["buckingham", "buckingham-lal2023", "gaff2"])
-def test_exclusions_and_14_pairs_match_an_independent_pair_sum(smiles, model):
+@pytest.mark.parametrize("model, kernel", [("buckingham", "custom"), ("buckingham", "compiled"),
+                                           ("buckingham-lal2023", "compiled"), ("gaff2", "auto")])
+def test_exclusions_and_14_pairs_match_an_independent_pair_sum(smiles, model, kernel):
     sp = from_smiles(smiles)
     one = sp.positions_angstrom() * 0.1
     two = np.vstack([one, one + np.array([0.45, 0.1, -0.05])])  # two molecules: inter- and intramolecular pairs
     msys = build_system([sp], [2], model, positions_nm=two)
-    system, _, pos = to_openmm(msys)
+    system, _, pos = to_openmm(msys, buckingham_kernel=kernel)
     terms = energy_terms(system, pos)
     coul, coul14, vdw, vdw14 = _pair_sums(msys)
     if model == "gaff2":
@@ -249,6 +256,12 @@ def test_exclusions_and_14_pairs_match_an_independent_pair_sum(smiles, model):
     for f in system.getForces():
         if isinstance(f, openmm.CustomNonbondedForce):
             assert {tuple(sorted(f.getExclusionParticles(k))) for k in range(f.getNumExclusions())} == exc
+    if kernel == "compiled":  # the compiled force's exclusions, read back from its XML
+        import xml.etree.ElementTree as ET
+
+        root = ET.fromstring(openmm.XmlSerializer.serialize(system))
+        force = next(f for f in root.iter("Force") if f.get("type") == "MlparamsBuckinghamForce")
+        assert {tuple(sorted((int(e.get("p1")), int(e.get("p2"))))) for e in force.iter("Exclusion")} == exc
 
 
 def test_system_xml_round_trip_gives_the_same_energy(tmp_path):

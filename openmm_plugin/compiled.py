@@ -1,0 +1,220 @@
+"""The compiled Buckingham force: build, load, and put into an OpenMM System.
+
+OpenMM's CPU CustomNonbondedForce pays a large per-pair cost whatever its expression (issue #3 measured
+0.4x of a plain NonbondedForce). ``cpp/buckingham_force.cpp`` computes the same guarded exp-6 energy
+(:func:`mlparams.forms.buckingham.energy`) in C++ with a Verlet list and a vectorised pair loop, as an
+OpenMM ``CustomCPPForceImpl``, so it runs on every platform and on the CPU platform's threads.
+
+* Build: g++ against the headers and ``libOpenMM.so`` that the openmm wheel ships (``OpenMM.libs``),
+  once per source/OpenMM version, into ``~/.cache/mlparams/openmm_plugin/<key>/`` (``$MLPARAMS_CACHE``
+  moves it); ``bootstrap.sh`` builds it, and the first use builds it if missing (about 2 s). It is
+  compiled with ``-march=native`` for the machine that builds it.
+* Load: ``ctypes.CDLL(..., RTLD_GLOBAL)``; a constructor in the library registers the XML serialization
+  proxy of the force type ``MlparamsBuckinghamForce``.
+* Use: Python cannot construct the C++ class (no SWIG wrapper), so :func:`add_buckingham_force`
+  serializes the System, appends the force's XML and deserializes it again. A System XML that holds
+  this force needs the library loaded before ``XmlSerializer.deserialize``; :func:`load` does that.
+  The exporter CLI writes the portable CustomNonbondedForce instead (``system.xml`` then loads in any
+  OpenMM script).
+
+If no C++ compiler is found, :func:`available` is False and the exporter keeps the CustomNonbondedForce.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import numpy as np
+
+from mlparams.errors import MlparamsError
+
+SOURCE = Path(__file__).with_name("cpp") / "buckingham_force.cpp"
+LIBRARY_NAME = "libmlparams_buckingham.so"
+FORCE_TYPE = "MlparamsBuckinghamForce"
+#: Verlet-list skin (nm): the list holds pairs within cutoff + skin and is rebuilt when any atom has
+#: moved more than half of it, or the box changed.
+DEFAULT_SKIN_NM = 0.1
+COMPILE_FLAGS = ("-std=c++17", "-O3", "-march=native", "-ffast-math", "-fopenmp-simd", "-fPIC", "-shared")
+
+_loaded: ctypes.CDLL | None = None
+_unavailable_reason: str | None = None
+
+
+class CompiledForceError(MlparamsError):
+    """The compiled force could not be built or loaded."""
+
+
+def _openmm_root() -> Path:
+    import openmm
+
+    root = Path(openmm.__file__).resolve().parent.parent / "OpenMM.libs"
+    if not (root / "include" / "openmm" / "internal" / "CustomCPPForceImpl.h").exists():
+        raise CompiledForceError(f"OpenMM headers not found under {root}; install the openmm wheel from PyPI (setup.cfg pins it)")
+    return root
+
+
+def _compiler() -> str:
+    for name in (os.environ.get("CXX"), "g++", "c++"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    raise CompiledForceError("no C++ compiler found (g++); install g++ (Debian: apt install g++) or set CXX")
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("MLPARAMS_CACHE")
+    base = Path(root) if root else Path.home() / ".cache" / "mlparams"
+    return base / "openmm_plugin"
+
+
+def library_path() -> Path:
+    """Where the library for this source, OpenMM version and flags lives (built or not)."""
+    import openmm
+
+    text = SOURCE.read_bytes() + openmm.__version__.encode() + " ".join(COMPILE_FLAGS).encode()
+    key = hashlib.sha256(text).hexdigest()[:16]
+    return cache_dir() / key / LIBRARY_NAME
+
+
+def build(force: bool = False) -> Path:
+    """Compile the library if it is missing (or ``force``); return its path. Written to a temporary
+    name and renamed, so a failed or concurrent build never leaves a half-written library."""
+    path = library_path()
+    if path.exists() and not force:
+        return path
+    root = _openmm_root()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".build-", suffix=".so", dir=path.parent)
+    os.close(fd)
+    cmd = [_compiler(), *COMPILE_FLAGS, f"-I{root / 'include'}", str(SOURCE), "-o", tmp,
+           f"-L{root / 'lib'}", "-lOpenMM", f"-Wl,-rpath,{root / 'lib'}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        Path(tmp).unlink(missing_ok=True)
+        first = next((line for line in proc.stderr.splitlines() if "error" in line), proc.stderr.strip()[:300])
+        raise CompiledForceError(f"compiling {SOURCE.name} failed: {first}")
+    os.replace(tmp, path)
+    return path
+
+
+def load() -> ctypes.CDLL:
+    """Build if needed and load the library (once per process)."""
+    global _loaded
+    if _loaded is None:
+        import openmm  # noqa: F401  (libOpenMM.so must be loaded first)
+
+        lib = ctypes.CDLL(str(build()), mode=ctypes.RTLD_GLOBAL)
+        if lib.mlparams_buckingham_force_version() != 1:
+            raise CompiledForceError("the compiled Buckingham force has an unexpected interface version; rebuild it")
+        _loaded = lib
+    return _loaded
+
+
+def available() -> bool:
+    """True when the compiled force can be built and loaded here; the reason otherwise is in :func:`why_unavailable`."""
+    global _unavailable_reason
+    if _loaded is not None:
+        return True
+    if _unavailable_reason is not None:
+        return False
+    try:
+        load()
+        return True
+    except (CompiledForceError, OSError) as exc:
+        _unavailable_reason = str(exc)
+        return False
+
+
+def why_unavailable() -> str | None:
+    return _unavailable_reason
+
+
+def force_xml(pair_A, pair_B, pair_C, type_index, excluded, *, cutoff_nm: float, periodic: bool,
+              long_range_correction: bool, damping_nm: float, switch_nm: float, force_group: int,
+              skin_nm: float = DEFAULT_SKIN_NM, name: str = FORCE_TYPE, charges=None,
+              ewald_alpha: float | None = None, coulomb_constant: float | None = None, pair_terms=None) -> str:
+    """The ``<Force>`` element of the compiled force: mixed constants per type pair (n×n, kJ/mol, nm,
+    kJ/mol·nm⁶), each particle's type index, the excluded pairs; with ``ewald_alpha`` (nm⁻¹), ``charges`` (e)
+    and ``coulomb_constant`` (kJ/mol·nm/e²) it also computes the real-space Ewald Coulomb term, and with
+    ``pair_terms`` (rows i, j, f_coul, f_vdw) the excluded pairs' f_vdw·E_ij(r) + k·q_i·q_j·(f_coul − erf(αr))/r."""
+    A, B, C = (np.asarray(x, dtype=float) for x in (pair_A, pair_B, pair_C))
+    n = A.shape[0]
+    type_index = np.asarray(type_index, dtype=int)
+    with_coulomb = ewald_alpha is not None
+    if with_coulomb and (not periodic or charges is None or coulomb_constant is None or ewald_alpha <= 0):
+        raise CompiledForceError("real-space Coulomb needs a periodic system, charges, a Coulomb constant and ewald_alpha > 0")
+    if with_coulomb:
+        charges = np.asarray(charges, dtype=float)
+        if charges.shape != type_index.shape:
+            raise CompiledForceError("give one charge per particle")
+        particles = [f'<Particle type="{int(t)}" q="{float(c)!r}"/>' for t, c in zip(type_index, charges)]
+    else:
+        particles = [f'<Particle type="{int(t)}"/>' for t in type_index]
+    terms = []
+    if pair_terms is not None and len(pair_terms):
+        if not with_coulomb:
+            raise CompiledForceError("excluded-pair terms need the real-space Coulomb (ewald_alpha)")
+        terms = [f'<Pair p1="{int(i)}" p2="{int(j)}" coulomb="{float(c)!r}" vdw="{float(v)!r}"/>' for i, j, c, v in pair_terms]
+    if A.shape != (n, n) or B.shape != (n, n) or C.shape != (n, n):
+        raise CompiledForceError("pair tables must be square and of one size")
+    if not (np.allclose(A, A.T) and np.allclose(B, B.T) and np.allclose(C, C.T)):
+        raise CompiledForceError("pair tables must be symmetric")
+    if np.any(B <= 0) or not np.all(np.isfinite(A) & np.isfinite(B) & np.isfinite(C)):
+        raise CompiledForceError("every pair needs finite A, C and B > 0")
+    lines = [
+        f'<Force type="{FORCE_TYPE}" version="1" forceGroup="{int(force_group)}" name={quoteattr(name)} '
+        f'cutoff="{cutoff_nm!r}" damping6="{damping_nm**6!r}" switchDistance="{switch_nm!r}" skin="{skin_nm!r}" '
+        f'periodic="{int(bool(periodic))}" longRangeCorrection="{int(bool(long_range_correction))}" numTypes="{n}" '
+        f'ewaldAlpha="{float(ewald_alpha or 0.0)!r}" coulombConstant="{float(coulomb_constant or 0.0)!r}">',
+        "<Pairs>",
+        *(f'<Pair A="{a!r}" B="{b!r}" C="{c!r}"/>' for a, b, c in zip(A.ravel().tolist(), B.ravel().tolist(), C.ravel().tolist())),
+        "</Pairs>",
+        "<Particles>",
+        *particles,
+        "</Particles>",
+        "<PairTerms>",
+        *terms,
+        "</PairTerms>",
+        "<Exclusions>",
+        *(f'<Exclusion p1="{int(i)}" p2="{int(j)}"/>' for i, j in np.asarray(excluded, dtype=int).reshape(-1, 2)),
+        "</Exclusions>",
+        "</Force>",
+    ]
+    return "\n".join(lines)
+
+
+def add_force_xml(system, xml: str):
+    """A copy of ``system`` with one more force given as XML (the System is rebuilt through the serializer)."""
+    import openmm
+
+    load()
+    text = openmm.XmlSerializer.serialize(system)
+    marker = "</Forces>"
+    if marker in text:
+        text = text.replace(marker, xml + "\n" + marker, 1)
+    else:  # a System without forces serializes <Forces/>
+        text = text.replace("<Forces/>", "<Forces>\n" + xml + "\n</Forces>", 1)
+    return openmm.XmlSerializer.deserialize(text)
+
+
+def main(argv=None) -> int:
+    """``python -m mlparams.openmm_plugin.compiled``: build (if needed) and report where the library is."""
+    try:
+        path = build(force="--force" in (argv or sys.argv[1:]))
+        load()
+    except CompiledForceError as exc:
+        print(f"mlparams: compiled Buckingham force not built: {exc}; OpenMM will use CustomNonbondedForce", file=sys.stderr)
+        return 1
+    print(f"compiled Buckingham force: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
