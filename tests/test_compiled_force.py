@@ -118,6 +118,21 @@ def test_neighbour_list_follows_atoms_and_box_during_npt(ethanol_box):
     del openmm
 
 
+def test_cell_list_in_a_box_four_list_radii_wide():
+    """Boxes at least four list radii (cutoff + skin) wide build the neighbour list from cells; it must
+    find the same pairs as the CustomNonbondedForce."""
+    msys = build_system([from_smiles("CCO")], [240], "buckingham", density_g_cm3=0.78, seed=4)
+    cutoff = 0.6
+    assert msys.box_nm.min() / (cutoff + compiled.DEFAULT_SKIN_NM) >= 4  # the cell path, by construction
+    custom, _, pos = to_openmm(msys, cutoff_nm=cutoff, buckingham_kernel="custom")
+    fast, _, _ = to_openmm(msys, cutoff_nm=cutoff, buckingham_kernel="compiled")
+    vdw = {FORCE_GROUPS["vdw"]}
+    e_custom, f_custom = _state(custom, pos, groups=vdw)
+    e_fast, f_fast = _state(fast, pos, groups=vdw)
+    assert e_fast == pytest.approx(e_custom, rel=1e-6)
+    assert np.abs(f_fast - f_custom).max() < 1e-6 * np.abs(f_custom).max()
+
+
 def test_compiled_system_survives_xml_round_trip(ethanol_box):
     import openmm
 

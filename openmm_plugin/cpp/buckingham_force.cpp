@@ -245,18 +245,25 @@ private:
             pool->waitForThreads();
             return;
         }
-        // Every pair j > i is tested; the distance loop vectorises, and boxes of a few nm (the liquids
-        // here) gain little from cells when the list radius is a third of the box.
         const double listCutoff = owner.cutoff + owner.skin;
         const double list2 = listCutoff * listCutoff;
         const double Lx = box[0], Ly = box[1], Lz = box[2];
         const double iLx = 1.0 / Lx, iLy = 1.0 / Ly, iLz = 1.0 / Lz;
+        const double* x = px.data();
+        const double* y = py.data();
+        const double* z = pz.data();
+        int cells[3];
+        for (int d = 0; d < 3; d++)
+            cells[d] = (int) std::floor(box[d] / listCutoff);
+        if (cells[0] >= 4 && cells[1] >= 4 && cells[2] >= 4) {
+            buildWithCells(cells, list2, Lx, Ly, Lz, iLx, iLy, iLz);
+            return;
+        }
+        // Small boxes (fewer than 4 cells of the list radius per edge, which is every box of a few
+        // thousand atoms here): every pair j > i is tested in a loop that vectorises.
         std::vector<std::vector<double>> buffers(nthreads, std::vector<double>(n));
         pool->execute([&](ThreadPool&, int thread) {
             std::vector<double>& r2 = buffers[thread];
-            const double* x = px.data();
-            const double* y = py.data();
-            const double* z = pz.data();
             // Interleave rows so both threads get short and long rows alike.
             for (int i = thread; i < n; i += nthreads) {
                 const double xi = x[i], yi = y[i], zi = z[i];
@@ -273,6 +280,55 @@ private:
                 for (int j = i + 1; j < n; j++)
                     if (r2[j] < list2 && !isExcluded(i, j))
                         list.push_back(j);
+            }
+        });
+        pool->waitForThreads();
+    }
+
+    /** Cell list (cells at least the list radius wide, ≥ 4 per edge so the 27 neighbour cells are distinct):
+     *  each atom tests the atoms of its own and the 26 surrounding cells. */
+    void buildWithCells(const int cells[3], double list2, double Lx, double Ly, double Lz, double iLx, double iLy, double iLz) {
+        const int n = (int) px.size();
+        const int nthreads = pool->getNumThreads();
+        const int ncell = cells[0] * cells[1] * cells[2];
+        std::vector<int> cellOf(n), start(ncell + 1, 0), members(n);
+        for (int i = 0; i < n; i++) {
+            // px, py, pz are wrapped into [0, L)
+            int cx = std::min(cells[0] - 1, (int) (px[i] * iLx * cells[0]));
+            int cy = std::min(cells[1] - 1, (int) (py[i] * iLy * cells[1]));
+            int cz = std::min(cells[2] - 1, (int) (pz[i] * iLz * cells[2]));
+            cellOf[i] = (cx * cells[1] + cy) * cells[2] + cz;
+            start[cellOf[i] + 1]++;
+        }
+        for (int c = 0; c < ncell; c++)
+            start[c + 1] += start[c];
+        std::vector<int> fill(start.begin(), start.end() - 1);
+        for (int i = 0; i < n; i++)
+            members[fill[cellOf[i]]++] = i;
+        pool->execute([&](ThreadPool&, int thread) {
+            for (int i = thread; i < n; i += nthreads) {
+                std::vector<int>& list = neighbours[i];
+                list.clear();
+                const int c = cellOf[i];
+                const int cx = c / (cells[1] * cells[2]), cy = (c / cells[2]) % cells[1], cz = c % cells[2];
+                for (int ox = -1; ox <= 1; ox++)
+                    for (int oy = -1; oy <= 1; oy++)
+                        for (int oz = -1; oz <= 1; oz++) {
+                            const int nc = (((cx + ox + cells[0]) % cells[0]) * cells[1] + (cy + oy + cells[1]) % cells[1]) * cells[2]
+                                           + (cz + oz + cells[2]) % cells[2];
+                            for (int k = start[nc]; k < start[nc + 1]; k++) {
+                                const int j = members[k];
+                                if (j <= i)
+                                    continue;
+                                double dx = px[j] - px[i], dy = py[j] - py[i], dz = pz[j] - pz[i];
+                                dx -= Lx * std::floor(dx * iLx + 0.5);
+                                dy -= Ly * std::floor(dy * iLy + 0.5);
+                                dz -= Lz * std::floor(dz * iLz + 0.5);
+                                if (dx * dx + dy * dy + dz * dz < list2 && !isExcluded(i, j))
+                                    list.push_back(j);
+                            }
+                        }
+                std::sort(list.begin(), list.end());
             }
         });
         pool->waitForThreads();
