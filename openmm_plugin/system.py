@@ -47,15 +47,14 @@ def to_openmm(msys, *, cutoff_nm: float = DEFAULT_CUTOFF_NM, constraints: str | 
     merge_direct_space: for periodic Buckingham systems, compute the real-space Ewald Coulomb term
     q1·q2·erfc(αr)/r in the van der Waals force (one pair loop instead of two) and leave the NonbondedForce
     only its reciprocal part. With the compiled force the excluded pairs' terms (scaled 1-4 exp-6 and
-    Coulomb, the reciprocal-space correction) join it too: the fastest MD here (0.9x of GAFF2's plain
-    NonbondedForce). Coulomb and van der Waals are then one force group ("vdw" holds both).
+    Coulomb, the reciprocal-space correction) join it too: the fastest MD here (README benchmark). Coulomb
+    and van der Waals are then one force group ("vdw" holds both).
     vdw_cutoff_nm: cutoff of the Buckingham CustomNonbondedForce if different from ``cutoff_nm``.
     pair_tables: look the mixed constants up per type pair (Discrete2DFunction) instead of using the
     per-particle factors; the plain approach, kept for the benchmark.
     buckingham_kernel: "compiled" (mlparams' C++ force, :mod:`mlparams.openmm_plugin.compiled`; faster on
     the CPU platform, README benchmark), "custom" (a CustomNonbondedForce, which any OpenMM script can load
-    from XML), or
-    "auto" (compiled when it can be built here, else custom). Only the Buckingham form uses it.
+    from XML), or "auto" (compiled when it can be built here, else custom). Only the Buckingham form uses it.
     """
     import openmm
     from openmm import app, unit
@@ -120,19 +119,19 @@ def to_openmm(msys, *, cutoff_nm: float = DEFAULT_CUTOFF_NM, constraints: str | 
     system.addForce(nb)
 
     merge = bool(merge_direct_space and msys.periodic and params.form == "buckingham")
+    use_compiled = params.form == "buckingham" and _use_compiled(buckingham_kernel, pair_tables)
+    if merge and use_compiled and vdw_cutoff_nm not in (None, cutoff_nm):
+        raise MlparamsError("merge_direct_space needs the van der Waals cutoff equal to the Coulomb cutoff")
     if merge:
         # The α OpenMM chooses itself for PME with this tolerance and cutoff (NonbondedForceImpl).
         alpha = float(np.sqrt(-np.log(2.0 * ewald_tolerance)) / cutoff_nm)
         nb.setIncludeDirectSpace(False)  # also drops the exceptions and the excluded pairs' Ewald correction
-        compiled_merge = _use_compiled(buckingham_kernel, pair_tables)
-        if not compiled_merge:
+        if not use_compiled:  # the compiled force computes these terms itself
             _add_excluded_pair_coulomb(system, excluded, is14, q, params.scale14_coulomb, alpha)
     if params.form in ("lj-gaussian", "tabulated"):
         _add_pair_form(system, msys, params, excluded, pairs14, vdw_cutoff_nm or cutoff_nm, long_range_correction)
     if params.form == "buckingham":
-        if _use_compiled(buckingham_kernel, pair_tables):
-            if merge and vdw_cutoff_nm not in (None, cutoff_nm):
-                raise MlparamsError("merge_direct_space needs the van der Waals cutoff equal to the Coulomb cutoff")
+        if use_compiled:
             system = _add_buckingham_compiled(system, msys, params, excluded, is14, pairs14, vdw_cutoff_nm or cutoff_nm,
                                               long_range_correction, ewald_alpha=alpha if merge else None)
         else:
