@@ -156,7 +156,8 @@ def assign_parameters(
     )
 
 
-def _structure(gp: GaffParameters):
+def gaff2_structure(gp: GaffParameters):
+    """The parmed Structure of one molecule: GAFF2 types and bonded terms, σ (Å) and ε (kcal/mol) per atom."""
     import parmed
 
     return parmed.load_file(str(gp.prmtop), str(gp.inpcrd))
@@ -182,7 +183,7 @@ def build_system(
     if len(species) != len(counts) or any(n < 1 for n in counts):
         raise MlparamsError("give one positive molecule count per species")
     gaff = [parametrize(sp) for sp in species]
-    structures = [_structure(gp) for gp in gaff]
+    structures = [gaff2_structure(gp) for gp in gaff]
     params = assign_parameters(species, gaff, structures, counts, model, charges, mixing_rule)
     structure = _combine(structures, counts)
     box = None

@@ -28,5 +28,30 @@ for model in gnn gnn-molecules; do
   .venv/bin/mlparams validate density --liquids dev --model "$model" --engine openmm --profile quick \
     --out "validation/results/density/quick/$model" --jobs 2 --quiet
 done
+.venv/bin/mlparams validate compare-densities gnn=validation/results/density/quick/gnn \
+  gnn-molecules=validation/results/density/quick/gnn-molecules --out validation/results/density/quick/comparison
 .venv/bin/mlparams validate density --liquids dev --only "water,n-octane,ethanol,ethylene carbonate" --model gnn \
   --engine openmm --profile screen --out validation/results/density/openmm-screen/gnn --jobs 2 --quiet
+
+# The GAFF2-wall experiment (README, "An experiment, not shipped"): WALL_EXPERIMENT=1 retrains stage 3 with
+# --gaff2-wall-weight 30 on the shipped stages 1-2 and reruns the same validation with that model
+# (MLPARAMS_GNN_MODEL_DIR), into validation/results/gnn/gaff2_wall_w30/.
+if [ "${WALL_EXPERIMENT:-0}" = 1 ]; then
+  exp=validation/results/gnn/gaff2_wall_w30
+  work=work/gnn_gaff2_wall
+  mkdir -p "$work" "$exp/model" "$exp/density"
+  cp mlparams/data/models/gnn/embeddings.* mlparams/data/models/gnn/gnn-molecules.* "$work/"
+  .venv/bin/mlparams gnn train --out "$work" --gaff2-wall-weight 30 --quiet
+  cp "$work"/gnn.pt "$work"/gnn.json "$work"/training.json "$work"/training.png "$exp/model/"
+  export MLPARAMS_GNN_MODEL_DIR="$PWD/$exp/model"
+  .venv/bin/mlparams gnn distributions --model gnn --out "$exp" > /dev/null
+  for set in s22 basepairs jsch; do
+    .venv/bin/mlparams validate interaction --dimers "$set" --model gnn --out "$exp/interaction/$set" --quiet
+  done
+  .venv/bin/mlparams validate density --liquids dev --model gnn --engine openmm --profile quick \
+    --out "$exp/density/quick" --jobs 2 --quiet
+  .venv/bin/mlparams validate compare-densities gnn=$exp/density/quick \
+    gnn-molecules=validation/results/density/quick/gnn-molecules --out "$exp/density/quick_comparison"
+  .venv/bin/mlparams validate density --liquids dev --only "water,n-octane,ethanol,ethylene carbonate" --model gnn \
+    --engine openmm --profile screen --out "$exp/density/screen" --jobs 2 --quiet
+fi

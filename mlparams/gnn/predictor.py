@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import os
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +26,15 @@ GNN_MODELS = ("gnn", "gnn-molecules")
 KCAL_TO_KJ = 4.184
 
 
-def model_dir() -> Path:
+def shipped_model_dir() -> Path:
     return Path(importlib.resources.files("mlparams") / "data" / "models" / "gnn")
+
+
+def model_dir() -> Path:
+    """The folder the model names ``gnn`` and ``gnn-molecules`` load from: the shipped one, or
+    ``$MLPARAMS_GNN_MODEL_DIR`` (e.g. a model trained with other settings, for the drivers)."""
+    override = os.environ.get("MLPARAMS_GNN_MODEL_DIR")
+    return Path(override) if override else shipped_model_dir()
 
 
 class GnnPredictor:
@@ -136,7 +144,9 @@ def load(name: str = "gnn", folder: str | None = None) -> GnnPredictor:
         raise ModelNotTrainedError(f"unknown GNN model {name!r}; choose one of {', '.join(GNN_MODELS)}")
     root = Path(folder) if folder else model_dir()
     how = "`mlparams gnn train` (it writes mlparams/data/models/gnn)"
-    meta_e, state_e = load_model(root, "embeddings", how)
+    # A folder with only stage-3 heads (gnn.pt) shares the shipped stage-1 embeddings.
+    emb_root = root if (root / "embeddings.pt").is_file() else shipped_model_dir()
+    meta_e, state_e = load_model(emb_root, "embeddings", how)
     meta_h, state_h = load_model(root, name, how)
     emb = EmbeddingModel(meta_e["hidden"])
     emb.load_state_dict(state_e)
