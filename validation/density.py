@@ -34,13 +34,14 @@ import subprocess
 import sys
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from mlparams.errors import DataFormatError, MissingFileError, MlparamsError
+from mlparams.parallel import process_pool
 
 REQUIRED = ("name", "smiles", "T_K", "P_kPa", "density_g_cm3")
 COLUMNS = ("name", "smiles", "T_K", "rho_exp", "rho_sim", "rho_sim_err", "rel_err_pct", "n_molecules",
@@ -345,7 +346,7 @@ def run(liquids: str, model: str, engine: str, out, profile: str = "default", jo
         from tqdm import tqdm
 
         bar = tqdm(total=len(todo), desc=f"{engine}/{model} ({profile})", unit="liquid")
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with process_pool(jobs) as pool:
         futures = [pool.submit(run_liquid, r, model, engine, protocol, threads, str(out / "work" / _slug(r["name"])))
                    for r in todo]
         for fut in as_completed(futures):

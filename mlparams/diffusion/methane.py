@@ -12,10 +12,10 @@ autocorrelation time (:func:`mlparams.validation.density.equilibrated_mean`).
 from __future__ import annotations
 
 import json
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from mlparams.errors import MlparamsError
+from mlparams.parallel import process_pool
 
 T_K, P_BAR, RHO_EXP = 111.7, 1.01325, 0.4224
 MEV_IN_KJ_PER_MOL = 0.09648533212331002
@@ -64,7 +64,7 @@ def run_methane(out, sigma_nm: float = 0.373, epsilon_mev: float = 12.75, engine
 
         print(f"liquid methane, {n_sites} sites, sigma {sigma_nm} nm, epsilon {epsilon_mev} meV: "
               f"{' and '.join(pending)} in parallel, {npt_ps:g} ps NPT each", file=sys.stderr, flush=True)
-        with ProcessPoolExecutor(max_workers=len(pending)) as pool:
+        with process_pool(len(pending)) as pool:
             futures = {e: pool.submit(_run, e, sigma_nm, eps_kj, n_sites, npt_ps, str(out / "work" / e)) for e in pending}
             for e, fut in futures.items():
                 res = {**fut.result(), **setting}

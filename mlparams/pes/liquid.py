@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from mlparams.errors import MlparamsError
+from mlparams.parallel import process_pool
 
 DEFAULTS = {"site": "Ne", "temperature_k": 27.1, "pressure_bar": 1.01325, "n_sites": 500, "cutoff_sigma": 2.5,
             "nvt_ps": 20.0, "npt_ps": 1000.0, "sample_ps": 1.0, "timestep_fs": 10.0, "start_density": 1.1}
@@ -88,7 +88,7 @@ def compare_density(network_dir, out, site_name: str = "Ne", mass_da: float | No
               f"{opt['nvt_ps']:g} ps NVT + {opt['npt_ps']:g} ps NPT each, in parallel", file=sys.stderr, flush=True)
         workers = max(1, min(jobs, len(pending)))
         threads = max(1, (os.cpu_count() or 1) // workers)
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with process_pool(workers) as pool:
             futures = {pool.submit(_one, label, pdict, s, n, opt["start_density"], protocol,
                                    opt["temperature_k"], opt["pressure_bar"], threads, str(out / "work" / label.replace(" ", "_"))):
                        (label, path) for label, pdict, path in pending}

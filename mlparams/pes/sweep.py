@@ -22,15 +22,15 @@ import csv
 import itertools
 import json
 import math
-import multiprocessing
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from pathlib import Path
 
 import numpy as np
 
 from mlparams.errors import MlparamsError
+from mlparams.parallel import process_pool
 from mlparams.pes.network import ACTIVATIONS, LEARNING_RATES, WIDTHS, FitConfig
 
 #: The paper's table settings and best results. Loss units as the paper printed them: the LJ and 2-D values
@@ -136,8 +136,7 @@ def run(out, potentials=tuple(PAPER), kind: str = "tables", bs=(3.0, 5.0), max_e
         from tqdm import tqdm
 
         bar = tqdm(total=len(specs), desc="pes sweep", unit="fit", file=sys.stderr, disable=quiet)
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        with process_pool(jobs) as pool:
             futures = [pool.submit(_run_one, s) for s in specs]
             for fut in as_completed(futures):
                 _append(runs_path, fut.result())
