@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlparams.tools import venv_bin
+from mlparams.cache import cache_dir as shared_cache_dir
 from mlparams.errors import ExternalToolError
 from mlparams.molecules import Species
 
@@ -44,9 +45,7 @@ class GaffParameters:
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("MLPARAMS_CACHE")
-    base = Path(root) if root else Path.home() / ".cache" / "mlparams"
-    return base / "gaff2"
+    return shared_cache_dir("gaff2")
 
 
 def _key(species: Species) -> str:

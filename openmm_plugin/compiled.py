@@ -34,6 +34,7 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
+from mlparams.cache import cache_dir as shared_cache_dir
 from mlparams.errors import MlparamsError
 
 SOURCE = Path(__file__).with_name("cpp") / "buckingham_force.cpp"
@@ -69,9 +70,7 @@ def _compiler() -> str:
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("MLPARAMS_CACHE")
-    base = Path(root) if root else Path.home() / ".cache" / "mlparams"
-    return base / "openmm_plugin"
+    return shared_cache_dir("openmm_plugin")
 
 
 def library_path() -> Path:

@@ -111,8 +111,9 @@ class DimerPairs:
 
 
 def _cache_dir() -> Path:
-    root = os.environ.get("MLPARAMS_CACHE")
-    return (Path(root) if root else Path.home() / ".cache" / "mlparams") / "dimer_pairs"
+    from mlparams.cache import cache_dir
+
+    return cache_dir("dimer_pairs")
 
 
 def _input_hash(path: Path) -> str:

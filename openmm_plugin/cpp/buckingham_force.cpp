@@ -28,7 +28,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -69,10 +68,6 @@ protected:
 
 namespace {
 
-struct PairConstants {
-    double A, invB, C;
-};
-
 /** erfc(x) for x ≥ 0 from gauss = exp(−x²) (Abramowitz & Stegun 7.1.26; absolute error below 1.5e-7, the
  *  accuracy class of OpenMM's own CPU PME kernel); the force needs exp(−x²) anyway. */
 inline double erfcFromGaussian(double x, double gauss) {
@@ -97,13 +92,13 @@ public:
         const int nt = owner.numTypes;
         if ((int) owner.pairA.size() != nt * nt || (int) owner.pairB.size() != nt * nt || (int) owner.pairC.size() != nt * nt)
             throw OpenMMException("mlparams BuckinghamForce: the pair tables must hold numTypes² entries");
-        table.resize(nt * nt);
-        rowA.resize(nt * nt); rowInvB.resize(nt * nt); rowC.resize(nt * nt);
+        rowA = owner.pairA;
+        rowC = owner.pairC;
+        rowInvB.resize(nt * nt);
         for (int k = 0; k < nt * nt; k++) {
             if (!(owner.pairB[k] > 0.0))
                 throw OpenMMException("mlparams BuckinghamForce: every B must be positive");
-            table[k] = {owner.pairA[k], 1.0 / owner.pairB[k], owner.pairC[k]};
-            rowA[k] = table[k].A; rowInvB[k] = table[k].invB; rowC[k] = table[k].C;
+            rowInvB[k] = 1.0 / owner.pairB[k];
         }
         for (int t : owner.particleType)
             if (t < 0 || t >= nt)
@@ -176,7 +171,6 @@ public:
 
 private:
     const BuckinghamForce& owner;
-    std::vector<PairConstants> table;
     std::vector<std::vector<int>> excludedAbove;
     std::vector<std::vector<int>> neighbours;  // j > i within cutoff + skin at the last build
     std::vector<Vec3> builtPositions;
@@ -189,7 +183,7 @@ private:
     // Positions as separate x, y, z arrays (wrapped into the box for periodic systems): the pair loops
     // read them with vector gathers.
     std::vector<double> px, py, pz;
-    std::vector<double> rowA, rowInvB, rowC;  // the pair table split by constant, row-major
+    std::vector<double> rowA, rowInvB, rowC;  // A, 1/B, C per type pair (numTypes × numTypes, row-major)
     std::vector<double> r2buf;
 
     bool isExcluded(int i, int j) const {
@@ -445,13 +439,13 @@ private:
             double forceOverR = (e / r + kqq * twoOverSqrtPi * alpha * std::exp(-ar * ar) / r) / r;
             const double sv = owner.pairTermVdwScale[k];
             if (sv != 0.0) {
-                const PairConstants& p = table[owner.particleType[i] * nt + owner.particleType[j]];
-                const double rep = p.A * std::exp(-r * p.invB);
+                const int t = owner.particleType[i] * nt + owner.particleType[j];
+                const double rep = rowA[t] * std::exp(-r * rowInvB[t]);
                 const double sw = std::max(0.0, 1.0 - r / rs);
                 const double r6 = r2 * r2 * r2, den = r6 + d6 * sw * sw * sw;
                 const double dden = 6.0 * r6 / r - 3.0 * d6 * sw * sw / rs;
-                e += sv * (rep - p.C / den);
-                forceOverR += sv * (rep * p.invB - p.C * dden / (den * den)) / r;
+                e += sv * (rep - rowC[t] / den);
+                forceOverR += sv * (rep * rowInvB[t] - rowC[t] * dden / (den * den)) / r;
             }
             energy += e;
             const Vec3 df(forceOverR * dx, forceOverR * dy, forceOverR * dz);
@@ -474,10 +468,10 @@ private:
                 double count = s == t ? 0.5 * counts[s] * (counts[s] + 1.0) : (double) counts[s] * counts[t];
                 if (count == 0)
                     continue;
-                const PairConstants& p = table[s * nt + t];
-                const double B = 1.0 / p.invB;
+                const int k = s * nt + t;
+                const double A = rowA[k], B = owner.pairB[k], C = rowC[k];
                 // ∫_rc^∞ (A e^(−r/B) − C r⁻⁶) r² dr; the guard is zero beyond r_s < rc
-                double integral = p.A * B * std::exp(-rc / B) * (rc * rc + 2.0 * rc * B + 2.0 * B * B) - p.C / (3.0 * rc * rc * rc);
+                double integral = A * B * std::exp(-rc / B) * (rc * rc + 2.0 * rc * B + 2.0 * B * B) - C / (3.0 * rc * rc * rc);
                 sum += count * integral;
             }
         const double np = (double) n;
