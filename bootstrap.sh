@@ -35,3 +35,6 @@ fi
 # mlparams' compiled Buckingham force for OpenMM (openmm_plugin/cpp, a few seconds with g++; cached per
 # source and OpenMM version). Without a compiler the package falls back to CustomNonbondedForce.
 .venv/bin/python -m mlparams.openmm_plugin.compiled >&2 || true
+# and its LAMMPS pair style mlparams/buck/coul/long (lammps_inputs/cpp, a plugin the Buckingham decks load);
+# without a compiler the decks use buck/coul/long with a guard table.
+.venv/bin/python -m mlparams.lammps_inputs.plugin >&2 || true

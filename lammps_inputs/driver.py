@@ -14,12 +14,13 @@ TERMS = {"bond": ("ebond",), "angle": ("eangle",), "dihedral": ("edihed",), "imp
          "vdw": ("evdwl",), "coulomb": ("ecoul", "elong"), "total": ("pe",)}
 
 
-def single_point(folder) -> tuple[dict, np.ndarray]:
-    """Energies by term (kJ/mol) and forces (N×3, kJ/mol/nm, in atom-ID order) of in.single in folder."""
+def single_point(folder, *extra_args: str) -> tuple[dict, np.ndarray]:
+    """Energies by term (kJ/mol) and forces (N×3, kJ/mol/nm, in atom-ID order) of in.single in folder;
+    ``extra_args`` go to LAMMPS's command line (e.g. "-sf", "omp", "-pk", "omp", "2")."""
     folder = Path(folder).resolve()
     cwd = os.getcwd()  # LAMMPS's "shell cd" changes this process's directory: put it back afterwards
     try:
-        with lammps_instance() as lmp:
+        with lammps_instance(*extra_args) as lmp:
             lmp.command(f'shell cd "{folder}"')
             lmp.file(str(folder / "in.single"))
             return _read(lmp)

@@ -6,8 +6,10 @@ Reads only the system's topology (GAFF2 bonded terms from the prmtop, through pa
 * Bonds ``harmonic`` and angles ``harmonic`` (K(r − r0)², K(θ − θ0)², Amber's convention); dihedrals
   ``fourier`` (Σ K[1 + cos(nφ − d)], every term of a GAFF2 torsion in one type); impropers ``cvff``
   (K[1 + d·cos(nφ)], d = +1 for phase 0°, −1 for 180°).
-* Pair styles: ``buck/coul/long`` (boxes) or ``buck/coul/cut`` (gas phase) for Buckingham, overlaid with a
-  short ``table`` that adds the guard's difference C/r⁶ − C/(r⁶ + d⁶·s(r)) inside r_s (pairs with C ≠ 0 only);
+* Pair styles: for Buckingham boxes mlparams' own ``mlparams/buck/coul/long`` (:mod:`.plugin`, guard inline,
+  loaded with ``plugin load``) when it is built (``pair_kernel="auto"``), else ``buck/coul/long`` (boxes) or
+  ``buck/coul/cut`` (gas phase) overlaid with a short ``table`` that adds the guard's difference
+  C/r⁶ − C/(r⁶ + d⁶·s(r)) inside r_s (pairs with C ≠ 0 only);
   ``lj/cut/coul/long`` for LJ; ``table`` (spline) overlaid with ``coul/long`` for tabulated forms (zero outside
   the grid, as OpenMM's Continuous1DFunction); ``lj/cut/coul/long`` overlaid with a ``table`` of the six
   Gaussians for LJ + Gaussians. Every ``pair_coeff i j`` is written from the parameter object's
@@ -21,6 +23,7 @@ Reads only the system's topology (GAFF2 bonded terms from the prmtop, through pa
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +35,7 @@ from mlparams.forms import lj_gaussian
 from . import units as U
 
 TABLE_POINTS = 20000
+PLUGIN_FILE = "mlparams_buck.so"  # the plugin's name beside the deck
 TABLE_INNER_A = 0.5
 GAS_PHASE_MARGIN_A = 10.0
 
@@ -46,6 +50,7 @@ class LammpsInput:
     tables: dict = field(default_factory=dict)
     shake_bond_types: list = field(default_factory=list)
     periodic: bool = True
+    plugin: Path | None = None  # a compiled pair-style plugin the deck loads (copied beside it)
 
 
 def _atomic_charges(msys) -> np.ndarray:
@@ -104,10 +109,33 @@ def _bonded_types(structure):
     return (bonds, bond_rows), (angles, angle_rows), (dihedrals, dihedral_rows), (impropers, improper_rows)
 
 
+PAIR_KERNELS = ("auto", "compiled", "portable")
+
+
+def _use_plugin(p, periodic: bool, pair_kernel: str) -> Path | None:
+    """The plugin library when this system's deck should use it, else None."""
+    from . import plugin
+
+    if pair_kernel not in PAIR_KERNELS:
+        raise MlparamsError(f"unknown pair kernel {pair_kernel!r}; choose one of {', '.join(PAIR_KERNELS)}")
+    charged = bool(np.any(np.asarray(p.charges) != 0.0))
+    if pair_kernel == "portable" or p.form != "buckingham" or not (periodic and charged):
+        return None
+    if plugin.available():
+        return plugin.build()
+    if pair_kernel == "compiled":
+        raise MlparamsError(f"the LAMMPS plugin is not available ({plugin.why_unavailable()}); "
+                            "use pair_kernel='portable' or install g++")
+    return None
+
+
 def build_input(msys, cutoff_nm: float = 0.9, kspace_accuracy: float = 1e-5,
-                long_range_correction: bool = True) -> LammpsInput:
-    """All LAMMPS text for a MolecularSystem (``long_range_correction``: ``pair_modify tail yes`` for boxes)."""
+                long_range_correction: bool = True, pair_kernel: str = "auto") -> LammpsInput:
+    """All LAMMPS text for a MolecularSystem (``long_range_correction``: ``pair_modify tail yes`` for boxes;
+    ``pair_kernel``: "auto" uses the compiled Buckingham plugin for charged boxes when it is built, "compiled"
+    insists on it, "portable" writes only LAMMPS's own styles)."""
     p = msys.parameters
+    plugin_path = _use_plugin(p, msys.periodic, pair_kernel)
     st = msys.structure
     n_types = len(p.types)
     (bonds, bond_rows), (angles, angle_rows), (dihedrals, dihedral_rows), (impropers, improper_rows) = _bonded_types(st)
@@ -163,23 +191,36 @@ def build_input(msys, cutoff_nm: float = 0.9, kspace_accuracy: float = 1e-5,
     if not msys.periodic:
         extent = float(np.max(hi - lo))
         cutoff_a = extent * 2.0  # longer than any distance: the gas phase has no cutoff
-    settings, tables = _pair_settings(p, msys.periodic, cutoff_a, kspace_accuracy, long_range_correction)
-    styles = [style for rows, style in ((bond_rows, "bond_style harmonic"), (angle_rows, "angle_style harmonic"),
+    settings, tables = _pair_settings(p, msys.periodic, cutoff_a, kspace_accuracy, long_range_correction,
+                                      plugin_path is not None)
+    styles = [f"plugin load ./{PLUGIN_FILE}"] if plugin_path else []
+    styles += [style for rows, style in ((bond_rows, "bond_style harmonic"), (angle_rows, "angle_style harmonic"),
                                          (dihedral_rows, "dihedral_style fourier"), (improper_rows, "improper_style cvff"))
               if rows]
     shake = sorted({t for t, _, _, has_h in bond_rows if has_h})
     styles.append(settings.pop(0))  # pair_style goes with the other styles, before read_data
-    return LammpsInput(data, "\n".join(styles) + "\n", "\n".join(settings) + "\n", tables, shake, msys.periodic)
+    return LammpsInput(data, "\n".join(styles) + "\n", "\n".join(settings) + "\n", tables, shake, msys.periodic,
+                       plugin_path)
 
 
-def _pair_settings(p, periodic: bool, cutoff_a: float, kspace_accuracy: float, tail: bool = True):
+def _pair_settings(p, periodic: bool, cutoff_a: float, kspace_accuracy: float, tail: bool = True,
+                   plugin: bool = False):
     n = len(p.types)
     table = p.pair_table()
     coul = "coul/long" if periodic else "coul/cut"
     charged = bool(np.any(np.asarray(p.charges) != 0.0))
     lines, tables = [], {}
     s14v, s14c = p.scale14_vdw, p.scale14_coulomb
-    if p.form == "buckingham":
+    if p.form == "buckingham" and plugin:
+        from .plugin import STYLE
+
+        A, rho, C = U.buckingham_to_real(table["A"], table["B"], table["C"])
+        d_a, rs_a = U.length_to_real(p.damping_nm), U.length_to_real(p.guard_switch_nm)
+        lines.append(f"pair_style {STYLE} {cutoff_a:.6f} {d_a:.10g} {rs_a:.10g}")
+        for i in range(n):
+            for j in range(i, n):
+                lines.append(f"pair_coeff {i + 1} {j + 1} {A[i, j]:.10g} {rho[i, j]:.10g} {C[i, j]:.10g}")
+    elif p.form == "buckingham":
         A, rho, C = U.buckingham_to_real(table["A"], table["B"], table["C"])
         guarded = [(i, j) for i in range(n) for j in range(i, n) if C[i, j] != 0.0]
         d_a = U.length_to_real(p.damping_nm)
@@ -344,11 +385,12 @@ def deck(kind: str, temperature_k: float = 298.15, pressure_bar: float = 1.0, sh
 
 
 def write_inputs(msys, out_dir, cutoff_nm: float = 0.9, kspace_accuracy: float = 1e-5,
-                 long_range_correction: bool = True, **deck_options) -> list[Path]:
-    """Write data.lmp, styles.lmp, settings.lmp, tables and the decks in.lmp (NPT), in.single, in.min, in.nvt."""
+                 long_range_correction: bool = True, pair_kernel: str = "auto", **deck_options) -> list[Path]:
+    """Write data.lmp, styles.lmp, settings.lmp, tables and the decks in.lmp (NPT), in.single, in.min, in.nvt;
+    and the plugin library when the deck loads one."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    inp = build_input(msys, cutoff_nm, kspace_accuracy, long_range_correction)
+    inp = build_input(msys, cutoff_nm, kspace_accuracy, long_range_correction, pair_kernel)
     files = {"data.lmp": inp.data, "styles.lmp": inp.styles, "settings.lmp": inp.settings, **inp.tables}
     for kind, name in (("single", "in.single"), ("min", "in.min"), ("nvt", "in.nvt"), ("npt", "in.lmp")):
         if kind != "single" and not inp.periodic:
@@ -359,6 +401,12 @@ def write_inputs(msys, out_dir, cutoff_nm: float = 0.9, kspace_accuracy: float =
         path = out / name
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(text)
+        tmp.replace(path)
+        written.append(path)
+    if inp.plugin is not None:
+        path = out / PLUGIN_FILE
+        tmp = path.with_name(path.name + ".tmp")
+        shutil.copyfile(inp.plugin, tmp)
         tmp.replace(path)
         written.append(path)
     return written

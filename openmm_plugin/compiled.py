@@ -23,19 +23,13 @@ If no C++ compiler is found, :func:`available` is False and the exporter keeps t
 from __future__ import annotations
 
 import ctypes
-import hashlib
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-from mlparams.cache import cache_dir as shared_cache_dir
-from mlparams.errors import MlparamsError
+from mlparams import native
 
 SOURCE = Path(__file__).with_name("cpp") / "buckingham_force.cpp"
 LIBRARY_NAME = "libmlparams_buckingham.so"
@@ -49,7 +43,7 @@ _loaded: ctypes.CDLL | None = None
 _unavailable_reason: str | None = None
 
 
-class CompiledForceError(MlparamsError):
+class CompiledForceError(native.NativeBuildError):
     """The compiled force could not be built or loaded."""
 
 
@@ -62,45 +56,21 @@ def _openmm_root() -> Path:
     return root
 
 
-def _compiler() -> str:
-    for name in (os.environ.get("CXX"), "g++", "c++"):
-        if name and shutil.which(name):
-            return shutil.which(name)
-    raise CompiledForceError("no C++ compiler found (g++); install g++ (Debian: apt install g++) or set CXX")
-
-
-def cache_dir() -> Path:
-    return shared_cache_dir("openmm_plugin")
-
-
 def library_path() -> Path:
     """Where the library for this source, OpenMM version and flags lives (built or not)."""
     import openmm
 
-    text = SOURCE.read_bytes() + openmm.__version__.encode() + " ".join(COMPILE_FLAGS).encode()
-    key = hashlib.sha256(text).hexdigest()[:16]
-    return cache_dir() / key / LIBRARY_NAME
+    return native.library_path("openmm_plugin", LIBRARY_NAME, SOURCE.read_bytes(), openmm.__version__, *COMPILE_FLAGS)
 
 
 def build(force: bool = False) -> Path:
-    """Compile the library if it is missing (or ``force``); return its path. Written to a temporary
-    name and renamed, so a failed or concurrent build never leaves a half-written library."""
+    """Compile the library if it is missing (or ``force``); return its path."""
     path = library_path()
     if path.exists() and not force:
         return path
     root = _openmm_root()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".build-", suffix=".so", dir=path.parent)
-    os.close(fd)
-    cmd = [_compiler(), *COMPILE_FLAGS, f"-I{root / 'include'}", str(SOURCE), "-o", tmp,
-           f"-L{root / 'lib'}", "-lOpenMM", f"-Wl,-rpath,{root / 'lib'}"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        Path(tmp).unlink(missing_ok=True)
-        first = next((line for line in proc.stderr.splitlines() if "error" in line), proc.stderr.strip()[:300])
-        raise CompiledForceError(f"compiling {SOURCE.name} failed: {first}")
-    os.replace(tmp, path)
-    return path
+    args = [*COMPILE_FLAGS, f"-I{root / 'include'}", SOURCE, f"-L{root / 'lib'}", "-lOpenMM", f"-Wl,-rpath,{root / 'lib'}"]
+    return native.compile_library(path, args, SOURCE, CompiledForceError)
 
 
 def load() -> ctypes.CDLL:
