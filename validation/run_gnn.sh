@@ -55,3 +55,21 @@ if [ "${WALL_EXPERIMENT:-0}" = 1 ]; then
   .venv/bin/mlparams validate density --liquids dev --only "water,n-octane,ethanol,ethylene carbonate" --model gnn \
     --engine openmm --profile screen --out "$exp/density/screen" --jobs 2 --quiet
 fi
+
+# The GAFF2-band experiment (README): BAND_EXPERIMENT=1 retrains stage 3 with the wall made a band,
+# 0.7 E_LJ <= E_vdW <= 1.5 E_LJ where GAFF2's LJ repulsion is 0.5-16 kcal/mol (weight 30), and reruns the
+# dimer sets and the paper's four liquids (screen) with it, into validation/results/gnn/gaff2_band/.
+if [ "${BAND_EXPERIMENT:-0}" = 1 ]; then
+  exp=validation/results/gnn/gaff2_band
+  work=work/gnn_gaff2_band
+  mkdir -p "$work" "$exp/model" "$exp/density"
+  cp mlparams/data/models/gnn/embeddings.* mlparams/data/models/gnn/gnn-molecules.* "$work/"
+  .venv/bin/mlparams gnn train --out "$work" --gaff2-wall-weight 30 --gaff2-band 0.7,1.5 --quiet
+  cp "$work"/gnn.pt "$work"/gnn.json "$work"/training.json "$work"/training.png "$exp/model/"
+  export MLPARAMS_GNN_MODEL_DIR="$PWD/$exp/model"
+  for set in s22 basepairs jsch; do
+    .venv/bin/mlparams validate interaction --dimers "$set" --model gnn --out "$exp/interaction/$set" --quiet
+  done
+  .venv/bin/mlparams validate density --liquids dev --only "water,n-octane,ethanol,ethylene carbonate" --model gnn \
+    --engine openmm --profile screen --out "$exp/density/screen" --jobs 2 --quiet
+fi

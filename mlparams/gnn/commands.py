@@ -18,7 +18,7 @@ STAGE_FIELDS = {
     "embeddings": ("seed", "stage1_epochs", "stage1_batch", "learning_rate", "decay_every", "decay_factor",
                    "molecule_validation_fraction"),
     "gnn-molecules": ("stage2_epochs", "stage2_batch", "noise_angstrom", "charge_anchor_weight", "dimer_holdout_fraction"),
-    "gnn": ("stage3_epochs", "stage3_batch", "gaff2_wall_weight"),
+    "gnn": ("stage3_epochs", "stage3_batch", "gaff2_wall_weight", "gaff2_band"),
 }
 
 
@@ -28,8 +28,9 @@ def stage_keys(cfg, qm_set: Path, dimer_sets) -> dict:
     h.update(",".join(dimer_sets).encode())
     keys = {}
     for stage, fields in STAGE_FIELDS.items():
-        # A zero GAFF2 wall hashes as before the option existed, so the shipped files stay "done".
-        values = {f: getattr(cfg, f) for f in fields if not (f == "gaff2_wall_weight" and not cfg.gaff2_wall_weight)}
+        # A zero GAFF2 wall and no band hash as before the options existed, so the shipped files stay "done".
+        values = {f: getattr(cfg, f) for f in fields
+                  if not (f in ("gaff2_wall_weight", "gaff2_band") and not getattr(cfg, f))}
         h.update(json.dumps(values, sort_keys=True).encode())
         keys[stage] = h.copy().hexdigest()[:16]
     return keys
@@ -256,6 +257,14 @@ def cmd_train(args) -> int:
     for name in ("stage1_epochs", "stage2_epochs", "stage3_epochs", "seed", "threads", "gaff2_wall_weight"):
         if getattr(args, name) is not None:
             cfg = replace(cfg, **{name: getattr(args, name)})
+    if args.gaff2_band is not None:
+        try:
+            low, high = (float(v) for v in args.gaff2_band.split(","))
+        except ValueError:
+            raise MlparamsError(f"--gaff2-band takes LOW,HIGH (e.g. 0.7,1.5), not {args.gaff2_band!r}") from None
+        if not 0 <= low < high or not cfg.gaff2_wall_weight:
+            raise MlparamsError("--gaff2-band needs 0 <= LOW < HIGH and a --gaff2-wall-weight above 0")
+        cfg = replace(cfg, gaff2_band=(low, high))
     summary = train(check_out_dir(args.out), args.qm_set, cfg, progress=not args.quiet, resume=not args.restart)
     print(json.dumps({k: summary[k] for k in ("kd_mae_validation_kcal", "energy_mae_validation_kcal",
                                               "dimer_rmse_holdout_kcal", "seconds_total")}, indent=1))
@@ -304,6 +313,8 @@ def add_parser(sub) -> None:
     tr.add_argument("--gaff2-wall-weight", type=float, default=None,
                     help="weight of the GAFF2 wall on the repulsion in stage 3 (default 0: off, the shipped model; "
                          "30: the README's experiment)")
+    tr.add_argument("--gaff2-band", default=None, metavar="LOW,HIGH",
+                    help="make the wall a band LOW*E_LJ <= E_vdW <= HIGH*E_LJ at fixed GAFF2 energies (experiment)")
     tr.add_argument("--threads", type=int, default=None, help="torch threads (default 2)")
     tr.add_argument("--restart", action="store_true", help="retrain stages even if finished ones are in --out")
     tr.add_argument("--quiet", action="store_true")

@@ -58,6 +58,10 @@ RANDOM_PENALTY_PAIRS = 2048
 MOLECULES_PENALISED_PER_STEP = 16
 #: Distances, in units of the GAFF2 σ_ij, where the GAFF2 wall applies (LJ's repulsive branch).
 WALL_SIGMA_FRACTIONS = (0.80, 0.85, 0.90, 0.95)
+#: GAFF2 band (experiment): energies (kcal/mol) on GAFF2's LJ repulsive branch at whose distances the band
+#: applies: the same energy scale for every pair, so the small hydrogens are held at 1.6-1.9 A and heavy pairs at
+#: their own contact distances (H...H of GAFF2's hc type: 2.1 A at 0.5, 1.66 A at 16 kcal/mol; O...O 2.9 and 2.35 A).
+BAND_LEVELS_KCAL = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 
 
 @dataclass
@@ -81,6 +85,8 @@ class TrainingConfig:
     charge_anchor_weight: float = 100.0
     #: weight of the GAFF2 wall in stage 3 (0: off, the shipped model; 30: the experiment in the README)
     gaff2_wall_weight: float = 0.0
+    #: (low, high): the wall becomes a band low·E_LJ <= E_vdW <= high·E_LJ at BAND_LEVELS_KCAL (() = one-sided wall)
+    gaff2_band: tuple = ()
     threads: int = 2
 
 
@@ -314,7 +320,12 @@ class HeadTrainer:
             j = np.concatenate([j, b + offsets[g]])
         u = torch.as_tensor(np.stack([i, j, np.full(len(i), NONCOVALENT)], 1))
         c = self.heads.pair_constants_indexed(self.h, u[:, 0], u[:, 1], u[:, 2])
-        wall = gaff2_wall_penalty(c, u, self.lj_anchor) if self.lj_anchor is not None else torch.zeros((), dtype=torch.float64)
+        if self.lj_anchor is None:
+            wall = torch.zeros((), dtype=torch.float64)
+        elif self.cfg.gaff2_band:
+            wall = gaff2_band_penalty(c, u, self.lj_anchor, *self.cfg.gaff2_band)
+        else:
+            wall = gaff2_wall_penalty(c, u, self.lj_anchor)
         return physical_penalty(c, u, self.elements, q), wall
 
     def molecule_loss(self, rows, noise=0.0):
@@ -441,6 +452,32 @@ def gaff2_wall_penalty(c, u, lj_anchor):
         e_lj = 4.0 * e * (x**-12 - x**-6)
         e_gnn, _ = pair_energy(c, zeros, s * x, ones)
         violations.append(torch.relu(e_lj - e_gnn))
+    return torch.stack(violations, 1).mean()
+
+
+def gaff2_band_penalty(c, u, lj_anchor, low: float, high: float):
+    """Mean of relu(low·E − E_vdW^GNN) + relu(E_vdW^GNN − high·E) (kcal/mol) over pairs with GAFF2 types and the
+    energies E of BAND_LEVELS_KCAL, each at the distance where GAFF2's LJ (Lorentz-Berthelot) equals E on its
+    repulsive branch: r = σ_ij·y^(−1/6), y = (1 + √(1 + E/ε_ij))/2."""
+    import torch
+
+    from mlparams.gnn.model import pair_energy
+
+    sigma, eps, mask = lj_anchor
+    i, j = u[:, 0], u[:, 1]
+    ok = mask[i] & mask[j] & (eps[i] * eps[j] > 0) & (u[:, 2] == NONCOVALENT)
+    if not bool(ok.any()):
+        return torch.zeros((), dtype=torch.float64)
+    s = 0.5 * (sigma[i] + sigma[j])[ok]
+    e = torch.sqrt(eps[i] * eps[j])[ok]
+    c = c[ok]
+    ones = torch.ones(len(s), dtype=torch.bool)
+    zeros = torch.zeros(len(s), dtype=torch.float64)
+    violations = []
+    for level in BAND_LEVELS_KCAL:
+        y = 0.5 * (1.0 + torch.sqrt(1.0 + level / e))
+        e_gnn, _ = pair_energy(c, zeros, s * y ** (-1.0 / 6.0), ones)
+        violations.append(torch.relu(low * level - e_gnn) + torch.relu(e_gnn - high * level))
     return torch.stack(violations, 1).mean()
 
 
