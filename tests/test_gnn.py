@@ -195,6 +195,40 @@ def test_gaff2_wall_penalty_counts_only_softer_pairs():
     assert float(gaff2_wall_penalty(soft, u, anchor)) == pytest.approx(expected, rel=1e-9)
 
 
+def test_gaff2_band_penalty_is_zero_for_gaff2s_own_lj_and_counts_each_side():
+    """gaff2_band_penalty: GAFF2's LJ itself lies inside any band containing 1 and within any well bound >= 1;
+    zero repulsion falls short by low·E at every level; twice the LJ at every level overshoots a band topped at
+    1.5 by 0.5·E; a well twice GAFF2's breaks a bound of 1.5 by 0.5·ε at the minimum."""
+    import torch
+
+    from mlparams.gnn.graphs import NONCOVALENT
+    from mlparams.gnn.training import BAND_LEVELS_KCAL, WELL_MIN_FRACTIONS, gaff2_band_penalty
+
+    sig, eps = 3.0, 0.2
+    anchor = (torch.tensor([sig, sig], dtype=torch.float64), torch.tensor([eps, eps], dtype=torch.float64),
+              torch.tensor([True, True]))
+    u = torch.tensor([[0, 1, NONCOVALENT]])
+
+    def lj(scale_rep, scale_att):
+        c = torch.zeros((1, 14), dtype=torch.float64)
+        c[0, 1] = 4 * eps * sig**12 * scale_rep
+        c[0, 0] = 4 * eps * sig**6 * scale_att
+        c[0, 3::2] = 1.0  # Gaussians with zero amplitude
+        return c
+
+    n_terms = len(BAND_LEVELS_KCAL) + len(WELL_MIN_FRACTIONS)
+    assert float(gaff2_band_penalty(lj(1, 1), u, anchor, 0.7, 1.5, well=1.0)) == pytest.approx(0.0, abs=1e-12)
+    none = lj(0, 0)
+    assert float(gaff2_band_penalty(none, u, anchor, 0.7, 1.5)) == pytest.approx(0.7 * np.mean(BAND_LEVELS_KCAL), rel=1e-9)
+    assert float(gaff2_band_penalty(lj(2, 2), u, anchor, 0.7, 1.5)) == pytest.approx(0.5 * np.mean(BAND_LEVELS_KCAL), rel=1e-9)
+    # twice the LJ everywhere: the well at the minimum is -2 eps; a bound of 1.5 eps is broken there by 0.5 eps
+    deep = float(gaff2_band_penalty(lj(2, 2), u, anchor, 0.0, 10.0, well=1.5))
+    r_min = 2 ** (1 / 6) * sig * np.array(WELL_MIN_FRACTIONS)
+    e_lj2 = 2 * 4 * eps * ((sig / r_min) ** 12 - (sig / r_min) ** 6)
+    expected = np.sum(np.maximum(-1.5 * eps - e_lj2, 0.0)) / n_terms
+    assert deep == pytest.approx(expected, rel=1e-9) and deep > 0
+
+
 def test_openmm_interaction_energy_equals_the_trained_pair_sum(gnn):
     """A training dimer through OpenMM (GAFF2 topology, exporters) gives the network's own E_int."""
     import torch

@@ -157,3 +157,12 @@ def test_unknown_pair_kernel_is_refused(ethanol_decks, tmp_path):
     msys, _ = ethanol_decks
     with pytest.raises(MlparamsError, match="unknown pair kernel"):
         write_inputs(msys, tmp_path, pair_kernel="fast")
+
+
+def test_cli_writes_the_portable_deck_on_request(run_cli, tmp_path):
+    proc = run_cli("export", "lammps", "CCO", "--model", "buckingham", "--n-molecules", "20", "--out", str(tmp_path),
+                   "--pair-kernel", "portable")
+    assert proc.returncode == 0, proc.stderr
+    styles = (tmp_path / "styles.lmp").read_text()
+    assert "plugin" not in styles and "buck/coul/long" in styles and (tmp_path / "guard.table").is_file()
+    assert not (tmp_path / "mlparams_buck.so").exists()

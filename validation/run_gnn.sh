@@ -56,20 +56,27 @@ if [ "${WALL_EXPERIMENT:-0}" = 1 ]; then
     --engine openmm --profile screen --out "$exp/density/screen" --jobs 2 --quiet
 fi
 
-# The GAFF2-band experiment (README): BAND_EXPERIMENT=1 retrains stage 3 with the wall made a band,
-# 0.7 E_LJ <= E_vdW <= 1.5 E_LJ where GAFF2's LJ repulsion is 0.5-16 kcal/mol (weight 30), and reruns the
-# dimer sets and the paper's four liquids (screen) with it, into validation/results/gnn/gaff2_band/.
+# The GAFF2-band experiments (README): BAND_EXPERIMENT=1 retrains stage 3 with the wall made a band,
+# 0.7 E_LJ <= E_vdW <= 1.5 E_LJ where GAFF2's LJ repulsion is 0.5-16 kcal/mol (weight 30), without and with a
+# bound on the well (no deeper than 4x GAFF2's), and reruns the dimer sets with both, and the paper's four
+# liquids (screen) with the first, into validation/results/gnn/gaff2_band{,_well}/.
 if [ "${BAND_EXPERIMENT:-0}" = 1 ]; then
-  exp=validation/results/gnn/gaff2_band
-  work=work/gnn_gaff2_band
-  mkdir -p "$work" "$exp/model" "$exp/density"
-  cp mlparams/data/models/gnn/embeddings.* mlparams/data/models/gnn/gnn-molecules.* "$work/"
-  .venv/bin/mlparams gnn train --out "$work" --gaff2-wall-weight 30 --gaff2-band 0.7,1.5 --quiet
-  cp "$work"/gnn.pt "$work"/gnn.json "$work"/training.json "$work"/training.png "$exp/model/"
-  export MLPARAMS_GNN_MODEL_DIR="$PWD/$exp/model"
-  for set in s22 basepairs jsch; do
-    .venv/bin/mlparams validate interaction --dimers "$set" --model gnn --out "$exp/interaction/$set" --quiet
+  for variant in gaff2_band gaff2_band_well; do
+    exp=validation/results/gnn/$variant
+    work=work/gnn_$variant
+    extra=""
+    [ "$variant" = gaff2_band_well ] && extra="--gaff2-well-factor 4"
+    mkdir -p "$work" "$exp/model" "$exp/density"
+    cp mlparams/data/models/gnn/embeddings.* mlparams/data/models/gnn/gnn-molecules.* "$work/"
+    # shellcheck disable=SC2086
+    .venv/bin/mlparams gnn train --out "$work" --gaff2-wall-weight 30 --gaff2-band 0.7,1.5 $extra --quiet
+    cp "$work"/gnn.pt "$work"/gnn.json "$work"/training.json "$work"/training.png "$exp/model/"
+    for set in s22 basepairs jsch; do
+      MLPARAMS_GNN_MODEL_DIR="$PWD/$exp/model" .venv/bin/mlparams validate interaction --dimers "$set" --model gnn \
+        --out "$exp/interaction/$set" --quiet
+    done
   done
-  .venv/bin/mlparams validate density --liquids dev --only "water,n-octane,ethanol,ethylene carbonate" --model gnn \
-    --engine openmm --profile screen --out "$exp/density/screen" --jobs 2 --quiet
+  MLPARAMS_GNN_MODEL_DIR="$PWD/validation/results/gnn/gaff2_band/model" .venv/bin/mlparams validate density \
+    --liquids dev --only "water,n-octane,ethanol,ethylene carbonate" --model gnn --engine openmm --profile screen \
+    --out validation/results/gnn/gaff2_band/density/screen --jobs 2 --quiet
 fi

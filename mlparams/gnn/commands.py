@@ -18,7 +18,7 @@ STAGE_FIELDS = {
     "embeddings": ("seed", "stage1_epochs", "stage1_batch", "learning_rate", "decay_every", "decay_factor",
                    "molecule_validation_fraction"),
     "gnn-molecules": ("stage2_epochs", "stage2_batch", "noise_angstrom", "charge_anchor_weight", "dimer_holdout_fraction"),
-    "gnn": ("stage3_epochs", "stage3_batch", "gaff2_wall_weight", "gaff2_band"),
+    "gnn": ("stage3_epochs", "stage3_batch", "gaff2_wall_weight", "gaff2_band", "gaff2_well_factor"),
 }
 
 
@@ -30,7 +30,7 @@ def stage_keys(cfg, qm_set: Path, dimer_sets) -> dict:
     for stage, fields in STAGE_FIELDS.items():
         # A zero GAFF2 wall and no band hash as before the options existed, so the shipped files stay "done".
         values = {f: getattr(cfg, f) for f in fields
-                  if not (f in ("gaff2_wall_weight", "gaff2_band") and not getattr(cfg, f))}
+                  if not (f in ("gaff2_wall_weight", "gaff2_band", "gaff2_well_factor") and not getattr(cfg, f))}
         h.update(json.dumps(values, sort_keys=True).encode())
         keys[stage] = h.copy().hexdigest()[:16]
     return keys
@@ -265,6 +265,10 @@ def cmd_train(args) -> int:
         if not 0 <= low < high or not cfg.gaff2_wall_weight:
             raise MlparamsError("--gaff2-band needs 0 <= LOW < HIGH and a --gaff2-wall-weight above 0")
         cfg = replace(cfg, gaff2_band=(low, high))
+    if args.gaff2_well_factor is not None:
+        if not cfg.gaff2_band or args.gaff2_well_factor <= 0:
+            raise MlparamsError("--gaff2-well-factor needs a factor above 0 and --gaff2-band")
+        cfg = replace(cfg, gaff2_well_factor=args.gaff2_well_factor)
     summary = train(check_out_dir(args.out), args.qm_set, cfg, progress=not args.quiet, resume=not args.restart)
     print(json.dumps({k: summary[k] for k in ("kd_mae_validation_kcal", "energy_mae_validation_kcal",
                                               "dimer_rmse_holdout_kcal", "seconds_total")}, indent=1))
@@ -315,6 +319,8 @@ def add_parser(sub) -> None:
                          "30: the README's experiment)")
     tr.add_argument("--gaff2-band", default=None, metavar="LOW,HIGH",
                     help="make the wall a band LOW*E_LJ <= E_vdW <= HIGH*E_LJ at fixed GAFF2 energies (experiment)")
+    tr.add_argument("--gaff2-well-factor", type=float, default=None, metavar="K",
+                    help="with --gaff2-band: no van der Waals well deeper than K times GAFF2's (experiment)")
     tr.add_argument("--threads", type=int, default=None, help="torch threads (default 2)")
     tr.add_argument("--restart", action="store_true", help="retrain stages even if finished ones are in --out")
     tr.add_argument("--quiet", action="store_true")

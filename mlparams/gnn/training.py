@@ -28,6 +28,8 @@ energy (Lorentz-Berthelot mixing of the atoms' GAFF2 types) on its repulsive bra
 near equilibrium barely constrain the repulsion at liquid contact distances. At weight 30 it brought the four
 Table-5 liquids from 26.5 to 11.3 % mean density error but left an H···H well at 1.6 Å (acetic acid's methyl
 hydrogens) and cost dimer accuracy, so it is not shipped (README, validation/results/gnn/gaff2_wall_w30/).
+With ``gaff2_band`` = (low, high) the wall becomes a two-sided band at fixed GAFF2 energies (BAND_LEVELS_KCAL), and
+``gaff2_well_factor`` = k adds a bound on the well depth (k·ε_ij): both experiments, not shipped either (README).
 
 Molecules are split 85/15 by SMILES (every conformer of a molecule on one side). JSCH and S22by7 are never
 read here.
@@ -62,6 +64,8 @@ WALL_SIGMA_FRACTIONS = (0.80, 0.85, 0.90, 0.95)
 #: applies: the same energy scale for every pair, so the small hydrogens are held at 1.6-1.9 A and heavy pairs at
 #: their own contact distances (H...H of GAFF2's hc type: 2.1 A at 0.5, 1.66 A at 16 kcal/mol; O...O 2.9 and 2.35 A).
 BAND_LEVELS_KCAL = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+#: Distances, in units of GAFF2's LJ minimum 2^(1/6)·σ_ij, where the well bound (E_vdW >= −k·ε_ij) applies.
+WELL_MIN_FRACTIONS = (1.0, 1.1, 1.25, 1.5)
 
 
 @dataclass
@@ -87,6 +91,8 @@ class TrainingConfig:
     gaff2_wall_weight: float = 0.0
     #: (low, high): the wall becomes a band low·E_LJ <= E_vdW <= high·E_LJ at BAND_LEVELS_KCAL (() = one-sided wall)
     gaff2_band: tuple = ()
+    #: k > 0 adds to the band a bound on the van der Waals well: E_vdW >= −k·ε_ij^GAFF2 at WELL_MIN_FRACTIONS
+    gaff2_well_factor: float = 0.0
     threads: int = 2
 
 
@@ -323,7 +329,7 @@ class HeadTrainer:
         if self.lj_anchor is None:
             wall = torch.zeros((), dtype=torch.float64)
         elif self.cfg.gaff2_band:
-            wall = gaff2_band_penalty(c, u, self.lj_anchor, *self.cfg.gaff2_band)
+            wall = gaff2_band_penalty(c, u, self.lj_anchor, *self.cfg.gaff2_band, well=self.cfg.gaff2_well_factor)
         else:
             wall = gaff2_wall_penalty(c, u, self.lj_anchor)
         return physical_penalty(c, u, self.elements, q), wall
@@ -455,10 +461,12 @@ def gaff2_wall_penalty(c, u, lj_anchor):
     return torch.stack(violations, 1).mean()
 
 
-def gaff2_band_penalty(c, u, lj_anchor, low: float, high: float):
+def gaff2_band_penalty(c, u, lj_anchor, low: float, high: float, well: float = 0.0):
     """Mean of relu(low·E − E_vdW^GNN) + relu(E_vdW^GNN − high·E) (kcal/mol) over pairs with GAFF2 types and the
     energies E of BAND_LEVELS_KCAL, each at the distance where GAFF2's LJ (Lorentz-Berthelot) equals E on its
-    repulsive branch: r = σ_ij·y^(−1/6), y = (1 + √(1 + E/ε_ij))/2."""
+    repulsive branch: r = σ_ij·y^(−1/6), y = (1 + √(1 + E/ε_ij))/2. With ``well`` = k > 0, also
+    relu(−k·ε_ij − E_vdW^GNN) at WELL_MIN_FRACTIONS of GAFF2's minimum distance: no well deeper than k times
+    GAFF2's."""
     import torch
 
     from mlparams.gnn.model import pair_energy
@@ -478,6 +486,10 @@ def gaff2_band_penalty(c, u, lj_anchor, low: float, high: float):
         y = 0.5 * (1.0 + torch.sqrt(1.0 + level / e))
         e_gnn, _ = pair_energy(c, zeros, s * y ** (-1.0 / 6.0), ones)
         violations.append(torch.relu(low * level - e_gnn) + torch.relu(e_gnn - high * level))
+    if well > 0:
+        for x in WELL_MIN_FRACTIONS:
+            e_gnn, _ = pair_energy(c, zeros, s * 2.0 ** (1.0 / 6.0) * x, ones)
+            violations.append(torch.relu(-well * e - e_gnn))
     return torch.stack(violations, 1).mean()
 
 
