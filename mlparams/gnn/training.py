@@ -26,8 +26,8 @@ the same random and neat-liquid atom pairs the GNN's van der Waals energy not fa
 energy (Lorentz-Berthelot mixing of the atoms' GAFF2 types) on its repulsive branch, r = 0.80, 0.85, 0.90 and
 0.95 σ_ij: mean of max(E_LJ − E_GNN, 0) in kcal/mol, times the weight. Molecule energies and gas-phase dimers
 near equilibrium barely constrain the repulsion at liquid contact distances. At weight 30 it brought the four
-Table-5 liquids from 26.5 to 11.3 % mean density error but left an H···H well at 1.6 Å (acetic acid's methyl
-hydrogens) and cost dimer accuracy, so it is not shipped (README, validation/results/gnn/gaff2_wall_w30/).
+Table-5 liquids from 26.5 to 11.3 % mean density error but left a van der Waals well between acetic acid's
+hydroxyl hydrogens (1.6 Å) and cost dimer accuracy, so it is not shipped (README, validation/results/gnn/gaff2_wall_w30/).
 With ``gaff2_band`` = (low, high) the wall becomes a two-sided band at fixed GAFF2 energies (BAND_LEVELS_KCAL), and
 ``gaff2_well_factor`` = k adds a bound on the well depth (k·ε_ij): both experiments, not shipped either (README).
 
@@ -62,7 +62,7 @@ MOLECULES_PENALISED_PER_STEP = 16
 WALL_SIGMA_FRACTIONS = (0.80, 0.85, 0.90, 0.95)
 #: GAFF2 band (experiment): energies (kcal/mol) on GAFF2's LJ repulsive branch at whose distances the band
 #: applies: the same energy scale for every pair, so the small hydrogens are held at 1.6-1.9 A and heavy pairs at
-#: their own contact distances (H...H of GAFF2's hc type: 2.1 A at 0.5, 1.66 A at 16 kcal/mol; O...O 2.9 and 2.35 A).
+#: their own contact distances (H...H of GAFF2's hc type: 2.16 A at 0.5, 1.67 A at 16 kcal/mol; oh O...O 2.95, 2.34 A).
 BAND_LEVELS_KCAL = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 #: Distances, in units of GAFF2's LJ minimum 2^(1/6)·σ_ij, where the well bound (E_vdW >= −k·ε_ij) applies.
 WELL_MIN_FRACTIONS = (1.0, 1.1, 1.25, 1.5)
@@ -436,9 +436,9 @@ class HeadTrainer:
                 "energy_mae_train_kcal_after": train, "energy_mae_validation_kcal_after": val}
 
 
-def gaff2_wall_penalty(c, u, lj_anchor):
-    """Mean of max(E_LJ^GAFF2 − E_vdW^GNN, 0) (kcal/mol) over pairs with GAFF2 types and distances
-    WALL_SIGMA_FRACTIONS·σ_ij (Lorentz-Berthelot σ_ij, ε_ij)."""
+def _gaff2_pairs(c, u, lj_anchor):
+    """The non-covalent pairs whose atoms both have GAFF2 LJ constants: (their constants c, σ_ij in Å, ε_ij in
+    kcal/mol by Lorentz-Berthelot, a function E_vdW^GNN(r)), or None if there are none."""
     import torch
 
     from mlparams.gnn.model import pair_energy
@@ -447,17 +447,27 @@ def gaff2_wall_penalty(c, u, lj_anchor):
     i, j = u[:, 0], u[:, 1]
     ok = mask[i] & mask[j] & (eps[i] * eps[j] > 0) & (u[:, 2] == NONCOVALENT)
     if not bool(ok.any()):
-        return torch.zeros((), dtype=torch.float64)
-    s = 0.5 * (sigma[i] + sigma[j])[ok]
-    e = torch.sqrt(eps[i] * eps[j])[ok]
+        return None
     c = c[ok]
+    s = 0.5 * (sigma[i] + sigma[j])[ok]
     ones = torch.ones(len(s), dtype=torch.bool)
     zeros = torch.zeros(len(s), dtype=torch.float64)
+    return s, torch.sqrt(eps[i] * eps[j])[ok], lambda r: pair_energy(c, zeros, r, ones)[0]
+
+
+def gaff2_wall_penalty(c, u, lj_anchor):
+    """Mean of max(E_LJ^GAFF2 − E_vdW^GNN, 0) (kcal/mol) over pairs with GAFF2 types and distances
+    WALL_SIGMA_FRACTIONS·σ_ij (Lorentz-Berthelot σ_ij, ε_ij)."""
+    import torch
+
+    pairs = _gaff2_pairs(c, u, lj_anchor)
+    if pairs is None:
+        return torch.zeros((), dtype=torch.float64)
+    s, e, vdw = pairs
     violations = []
     for x in WALL_SIGMA_FRACTIONS:
         e_lj = 4.0 * e * (x**-12 - x**-6)
-        e_gnn, _ = pair_energy(c, zeros, s * x, ones)
-        violations.append(torch.relu(e_lj - e_gnn))
+        violations.append(torch.relu(e_lj - vdw(s * x)))
     return torch.stack(violations, 1).mean()
 
 
@@ -469,27 +479,18 @@ def gaff2_band_penalty(c, u, lj_anchor, low: float, high: float, well: float = 0
     GAFF2's."""
     import torch
 
-    from mlparams.gnn.model import pair_energy
-
-    sigma, eps, mask = lj_anchor
-    i, j = u[:, 0], u[:, 1]
-    ok = mask[i] & mask[j] & (eps[i] * eps[j] > 0) & (u[:, 2] == NONCOVALENT)
-    if not bool(ok.any()):
+    pairs = _gaff2_pairs(c, u, lj_anchor)
+    if pairs is None:
         return torch.zeros((), dtype=torch.float64)
-    s = 0.5 * (sigma[i] + sigma[j])[ok]
-    e = torch.sqrt(eps[i] * eps[j])[ok]
-    c = c[ok]
-    ones = torch.ones(len(s), dtype=torch.bool)
-    zeros = torch.zeros(len(s), dtype=torch.float64)
+    s, e, vdw = pairs
     violations = []
     for level in BAND_LEVELS_KCAL:
         y = 0.5 * (1.0 + torch.sqrt(1.0 + level / e))
-        e_gnn, _ = pair_energy(c, zeros, s * y ** (-1.0 / 6.0), ones)
+        e_gnn = vdw(s * y ** (-1.0 / 6.0))
         violations.append(torch.relu(low * level - e_gnn) + torch.relu(e_gnn - high * level))
     if well > 0:
         for x in WELL_MIN_FRACTIONS:
-            e_gnn, _ = pair_energy(c, zeros, s * 2.0 ** (1.0 / 6.0) * x, ones)
-            violations.append(torch.relu(-well * e - e_gnn))
+            violations.append(torch.relu(-well * e - vdw(s * 2.0 ** (1.0 / 6.0) * x)))
     return torch.stack(violations, 1).mean()
 
 
