@@ -123,23 +123,38 @@ def test_openmp_threads_give_the_serial_result(ethanol_decks):
     np.testing.assert_allclose(f2, f1, rtol=0, atol=1e-9 * np.abs(f1).max())
 
 
-def test_per_atom_energies_sum_to_the_pair_energy(ethanol_decks):
-    """Per-atom tallies (ev_tally path) against the global sums (thermo evdwl holds no tail here)."""
-    _, folders = ethanol_decks
-    folder = folders["compiled"]
+def _run0(folder, extra, keys):
+    """Thermo keywords after ``run 0`` of the deck's system in folder, with extra commands before the run."""
     cwd = os.getcwd()
     try:
         with lammps_instance() as lmp:
             lmp.command(f'shell cd "{folder}"')
             for cmd in ("units real", "atom_style full", "boundary p p p", "include styles.lmp", "read_data data.lmp",
-                        "include settings.lmp", "pair_modify tail no", "compute pe_atom all pe/atom pair", "compute pe_sum all reduce sum c_pe_atom",
-                        "thermo_style custom step evdwl ecoul c_pe_sum", "thermo_modify norm no", "run 0"):
+                        "include settings.lmp", *extra, "thermo_style custom step " + " ".join(keys),
+                        "thermo_modify norm no", "run 0"):
                 lmp.command(cmd)
-            pair = lmp.get_thermo("evdwl") + lmp.get_thermo("ecoul")
-            per_atom = lmp.extract_compute("pe_sum", 0, 0)
+            return {k: lmp.extract_compute(k[2:], 0, 0) if k.startswith("c_") else lmp.get_thermo(k) for k in keys}
     finally:
         os.chdir(cwd)
-    assert math.isfinite(pair) and per_atom == pytest.approx(pair, rel=1e-10)
+
+
+def test_per_atom_energies_sum_to_the_pair_energy(ethanol_decks):
+    """Per-atom tallies (ev_tally path) against the global sums (thermo evdwl holds no tail here)."""
+    _, folders = ethanol_decks
+    out = _run0(folders["compiled"], ["pair_modify tail no", "compute pe_atom all pe/atom pair",
+                                      "compute pe_sum all reduce sum c_pe_atom"], ["evdwl", "ecoul", "c_pe_sum"])
+    pair = out["evdwl"] + out["ecoul"]
+    assert math.isfinite(pair) and out["c_pe_sum"] == pytest.approx(pair, rel=1e-10)
+
+
+def test_pressure_equals_the_portable_decks(ethanol_decks):
+    """The virial (LAMMPS's f·r sum over the plugin's forces) and the tail pressure: the NPT barostat sees them."""
+    _, folders = ethanol_decks
+    keys = ["press", "pxx", "pyy", "pxy"]
+    plug = _run0(folders["compiled"], [], keys)
+    port = _run0(folders["portable"], [], keys)
+    for k in keys:
+        assert plug[k] == pytest.approx(port[k], rel=1e-5, abs=0.05), k
 
 
 def test_build_writes_the_plugin_under_the_cache_and_reports_it(tmp_path):

@@ -551,10 +551,10 @@ def cost(folders, out) -> list[dict]:
             "median_error_g_cm3": float(np.median(errors)), "max_error_g_cm3": float(errors.max()),
             "n_goal": int(np.sum((minutes <= 15.0) & (errors <= 0.003))),
         })
-    lines = ["| engine | model | profile | atoms | NPT ps | liquids | min/liquid (median, max) | liquids/h per job | "
-             "error g/cm³ (median, max) | ≤ 15 min and ≤ 0.003 |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| results | engine | model | profile | atoms | NPT ps | liquids | min/liquid (median, max) | liquids/h per job | "
+             "error g/cm³ (median, max) | ≤ 15 min and ≤ 0.003 |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['engine']} | {r['model']} | {r['profile']} | {r['target_atoms'] or '?'} | {r['npt_ps'] or '?'} | "
+        lines.append(f"| {Path(r['folder']).parent.name}/{Path(r['folder']).name} | {r['engine']} | {r['model']} | {r['profile']} | {r['target_atoms'] or '?'} | {r['npt_ps'] or '?'} | "
                      f"{r['n_liquids']} | {r['median_min']:.1f}, {r['max_min']:.1f} | {r['liquids_per_hour_one_job']:.1f} | "
                      f"{r['median_error_g_cm3']:.4f}, {r['max_error_g_cm3']:.4f} | {r['n_goal']} of {r['n_liquids']} |")
     out = Path(out)
