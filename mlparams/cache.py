@@ -1,7 +1,7 @@
 """The user cache of mlparams: ``~/.cache/mlparams/<name>``, or ``$MLPARAMS_CACHE/<name>``.
 
 Holds what is expensive to remake and safe to delete: GAFF2 parametrisations, built dimer sets, the compiled
-OpenMM force.
+OpenMM force and the compiled LAMMPS pair style (:mod:`mlparams.native`).
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ MOLECULES_PENALISED_PER_STEP = 16
 #: Distances, in units of the GAFF2 σ_ij, where the GAFF2 wall applies (LJ's repulsive branch).
 WALL_SIGMA_FRACTIONS = (0.80, 0.85, 0.90, 0.95)
 #: GAFF2 band (experiment): energies (kcal/mol) on GAFF2's LJ repulsive branch at whose distances the band
-#: applies: the same energy scale for every pair, so the small hydrogens are held at 1.6-1.9 A and heavy pairs at
+#: applies: the same energy scale for every pair, so C-H hydrogens are held at 1.55-2.16 A and heavy pairs at
 #: their own contact distances (H...H of GAFF2's hc type: 2.16 A at 0.5, 1.67 A at 16 kcal/mol; oh O...O 2.95, 2.34 A).
 BAND_LEVELS_KCAL = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 #: Distances, in units of GAFF2's LJ minimum 2^(1/6)·σ_ij, where the well bound (E_vdW >= −k·ε_ij) applies.
@@ -437,8 +437,8 @@ class HeadTrainer:
 
 
 def _gaff2_pairs(c, u, lj_anchor):
-    """The non-covalent pairs whose atoms both have GAFF2 LJ constants: (their constants c, σ_ij in Å, ε_ij in
-    kcal/mol by Lorentz-Berthelot, a function E_vdW^GNN(r)), or None if there are none."""
+    """For the non-covalent pairs whose atoms both have GAFF2 LJ constants: (σ_ij in Å, ε_ij in kcal/mol, both
+    Lorentz-Berthelot, and a function r ↦ E_vdW^GNN(r) in kcal/mol of those pairs), or None if there are none."""
     import torch
 
     from mlparams.gnn.model import pair_energy
