@@ -39,8 +39,8 @@ def cmd_demo(args) -> int:
           f"net {round(sum(charges), 6) + 0.0:+.6f} e")
     print("E(r) = A*exp(-r/B) - C/r^6   [A kJ/mol, B nm, C kJ/mol*nm^6]")
     for name in BUCKINGHAM_MODELS:
-        model = load_buckingham(name)
         try:
+            model = load_buckingham(name)
             consts = model.predict_many(species.elements, charges)
         except MlparamsError as exc:
             print(f"\nmodel {name}: {exc}")
@@ -188,6 +188,45 @@ def cmd_train_dimers(args) -> int:
     v = model.metrics["validation"]
     print(f"chosen: {model.route}/{model.mixing_rule}; S22 RMSE {v['S22']['neutral']['RMSE']:.3f}, "
           f"S22by7 {v['S22by7']['neutral']['RMSE']:.3f}, JSCH {v['JSCH']['neutral']['RMSE']:.3f} kcal/mol")
+    print(f"wrote {path} and {path.with_suffix('.json')}")
+    return 0
+
+
+def cmd_sample_liquids(args) -> int:
+    """NVT frames of liquids at their experimental density and their pressure terms, for train-liquids."""
+    from mlparams.models.liquid_pressure import sample_liquids
+
+    results = sample_liquids(args.liquids, args.model, args.out, profile=args.profile, sample_ps=args.sample_ps,
+                             jobs=args.jobs, progress=not args.quiet)
+    failed = [r for r in results if r["status"] != "ok"]
+    for r in failed:
+        print(f"{r['name']}: {r['status']}", file=sys.stderr)
+    print(f"{len(results) - len(failed)} liquid(s) sampled into {args.out}; {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def cmd_train_liquids(args) -> int:
+    """Fit exp-6 constants to the training dimers and the training liquids' pressures; write model and report."""
+    from mlparams.benchmarking import envelope, write_json
+    from mlparams.models import buckingham_dimers as bd
+    from mlparams.models import buckingham_liquids as bl
+    from mlparams.models.buckingham_rf import model_dir
+
+    weight = bl.LIQUID_WEIGHT if args.liquid_weight is None else args.liquid_weight
+    model = bl.train(args.frames, steps=args.steps, liquid_weight=weight, holdout=not args.no_holdout,
+                     progress=not args.quiet)
+    path = bd.save_model(model, Path(args.out) if args.out else model_dir())
+    record = envelope(model.metrics, "train-liquids")
+    m = record["machine"]
+    text = bl.summary_markdown(model.metrics, record["date_utc"], f"{m['cpu']}, {m['cores_available']} cores")
+    if args.report:
+        report = Path(args.report)
+        write_json(record, report / "metrics.json")
+        tmp = report / "summary.md.tmp"
+        tmp.write_text(text)
+        tmp.replace(report / "summary.md")
+        print(f"wrote {report / 'summary.md'} and {report / 'metrics.json'}")
+    print(text)
     print(f"wrote {path} and {path.with_suffix('.json')}")
     return 0
 
@@ -546,6 +585,31 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--model-out", default=None, help="folder for the refined model (default: OUT)")
     rd.add_argument("--quiet", action="store_true")
     rd.set_defaults(func=cmd_refine_density)
+
+    sl = bsub.add_parser("sample-liquids", help="NVT frames of dev liquids at their experimental density, with "
+                                                "the pressure terms train-liquids fits to (a rerun resumes)")
+    sl.add_argument("--liquids", default="train", help="'train' (the training liquids), 'dev', or names "
+                                                       "separated by commas (default train)")
+    sl.add_argument("--model", choices=SYSTEM_MODELS, default="gaff2", help="model that samples the frames (default gaff2)")
+    sl.add_argument("--out", required=True, help="folder for one JSON file per liquid")
+    sl.add_argument("--profile", choices=("screen", "medium", "default"), default="screen",
+                    help="box size and cutoff of the density driver's profile (default screen)")
+    sl.add_argument("--sample-ps", type=_float_arg, default=40.0, help="sampled NVT time per liquid (default 40 ps)")
+    sl.add_argument("--jobs", type=int, default=None, help="liquids in parallel (default: one per core)")
+    sl.add_argument("--quiet", action="store_true")
+    sl.set_defaults(func=cmd_sample_liquids)
+
+    tl = bsub.add_parser("train-liquids", help="fit exp-6 constants to dimer energies and liquid pressures "
+                                               "together (model buckingham-liquids)")
+    tl.add_argument("--frames", required=True, help="folder written by sample-liquids")
+    tl.add_argument("--liquid-weight", type=_float_arg, default=None,
+                    help="weight of the pressure term per (100 bar)^2 (default: the module's LIQUID_WEIGHT)")
+    tl.add_argument("--steps", type=int, default=1500, help="optimiser steps per fit (default 1500)")
+    tl.add_argument("--no-holdout", action="store_true", help="skip the fit that scores held-out dimer groups")
+    tl.add_argument("--out", default=None, help="folder for the model (default: the package's shipped-model folder)")
+    tl.add_argument("--report", default=None, help="folder for summary.md")
+    tl.add_argument("--quiet", action="store_true")
+    tl.set_defaults(func=cmd_train_liquids)
 
     pr = bsub.add_parser("predict", help="constants for one element and partial charge")
     pr.add_argument("--element", required=True, help="symbol or name, e.g. O or Oxygen")

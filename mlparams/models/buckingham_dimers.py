@@ -274,8 +274,13 @@ def _optimise(torch, fit, atoms_and_probes, q_probe, rule, params, lr, eta_min, 
     return history
 
 
-def train_mlp(train: DimerPairs, rule: str, steps: int = 1500, wall_weight: float = 10.0, progress=None):
-    """Fit the network end to end; returns (model without metrics, loss history)."""
+def train_mlp(train: DimerPairs, rule: str, steps: int = 1500, wall_weight: float = 10.0, progress=None,
+              liquids=None, liquid_weight: float = 0.0):
+    """Fit the network end to end; returns (model without metrics, loss history).
+
+    ``liquids`` (a list of :class:`mlparams.models.liquid_pressure.LiquidFrames`) adds the liquids' pressure
+    term: ``liquid_weight`` × mean of ((P_model − P_exp) / 100 bar)² (100 bar ≈ 1 % in density).
+    """
     torch = _torch()
     torch.manual_seed(SEED)
     X_all = feature_matrix(train.atom_element.tolist(), train.atom_charge)
@@ -291,8 +296,20 @@ def train_mlp(train: DimerPairs, rule: str, steps: int = 1500, wall_weight: floa
     with torch.no_grad():
         net[-1].weight.mul_(0.1)
         net[-1].bias.zero_()
+    regulariser = None
+    if liquids:
+        from mlparams.models.liquid_pressure import PRESSURE_SCALE_BAR, PressureTerm
+
+        term = PressureTerm(liquids, mean, std, cr)
+
+        def liquid_term():
+            return liquid_weight * torch.mean((term.residuals(net(term.X), rule) / PRESSURE_SCALE_BAR) ** 2)
+
+        regulariser = liquid_term
+
     history = _optimise(torch, fit, lambda: (net(fit.X), net(X_probe)), pq, rule, list(net.parameters()),
-                        lr=0.01, eta_min=3e-4, steps=steps, wall_weight=wall_weight, progress=progress)
+                        lr=0.01, eta_min=3e-4, steps=steps, wall_weight=wall_weight, progress=progress,
+                        regulariser=regulariser)
     layers = [m for m in net if isinstance(m, torch.nn.Linear)]
     network = [(m.weight.detach().numpy().tolist(), m.bias.detach().numpy().tolist()) for m in layers]
     model = DimerBuckinghamModel(NAME, "mlp", rule, cr, mean.tolist(), std.tolist(), network=network)
@@ -504,7 +521,8 @@ def load_model_file(path: Path) -> DimerBuckinghamModel:
 
     path = Path(path)
     if not path.is_file():
-        raise MissingFileError(f"model file {path} does not exist; run 'mlparams buckingham train-dimers' to create it")
+        command = "train-liquids --frames FRAMES" if path.stem == "buckingham-liquids" else "train-dimers"
+        raise MissingFileError(f"model file {path} does not exist; run 'mlparams buckingham {command}' to create it")
     p = joblib.load(path)
     if p.get("route") == "rf" and p.get("sklearn_version") != sklearn.__version__:
         raise ModelNotTrainedError(f"{path} was written by scikit-learn {p.get('sklearn_version')}; retrain with "

@@ -2,6 +2,8 @@
 
 * ``buckingham`` (default): fitted to intermolecular CCSD(T)-level dimer energies
   (:mod:`mlparams.models.buckingham_dimers`); C ≥ 0; elements H, C, N, O, S.
+* ``buckingham-liquids``: the same fit with liquid pressures at the experimental density as a second target
+  (:mod:`mlparams.models.buckingham_liquids`).
 * ``buckingham-scans``: the paper's random forest on labels refitted from its homonuclear QM scans with the
   true Coulomb constant and C ≥ 0 (:mod:`mlparams.models.buckingham_rf`).
 * ``buckingham-lal2023``: the paper's random forest on the authors' published constants (C ≤ 0).
@@ -15,7 +17,7 @@ import functools
 
 from mlparams.errors import ModelNotTrainedError
 
-BUCKINGHAM_MODELS = ("buckingham", "buckingham-scans", "buckingham-lal2023")
+BUCKINGHAM_MODELS = ("buckingham", "buckingham-liquids", "buckingham-scans", "buckingham-lal2023")
 
 
 @functools.lru_cache(maxsize=None)
@@ -23,8 +25,8 @@ def load_buckingham(name: str = "buckingham"):
     """The shipped model of that name (cached)."""
     from mlparams.models import buckingham_dimers, buckingham_rf
 
-    if name == "buckingham":
-        return buckingham_dimers.load_model_file(buckingham_rf.model_dir() / "buckingham.joblib")
+    if name in ("buckingham", "buckingham-liquids"):
+        return buckingham_dimers.load_model_file(buckingham_rf.model_dir() / f"{name}.joblib")
     if name in buckingham_rf.MODELS:
         return buckingham_rf.load_model(name)
     raise ModelNotTrainedError(f"unknown Buckingham model {name!r}; choose one of {', '.join(BUCKINGHAM_MODELS)}")

@@ -1,0 +1,526 @@
+"""Liquid pressures as a target of the exp-6 fit: the molecular virial on frames of liquids at their density.
+
+A liquid simulated at constant pressure settles where its pressure equals the applied one. Frames of a liquid
+held at the *experimental* density (NVT) therefore carry a condition the fit can use directly: a model that
+gives the right density must give, on such frames, a mean pressure equal to the experimental pressure.
+With molecules scaled about their centres of mass (what OpenMM's Monte Carlo barostat does), the molecular
+pressure of a frame is
+
+    P = N_mol·k_B·T / V − ∂U/∂V,   ∂U/∂V = (1 / 3V) Σ_{pairs a∈I, b∈J, I≠J} E'(r_ab) · (r_ab · R_IJ) / r_ab
+
+where R_IJ is the centre-of-mass separation of the molecules the pair belongs to (in the image the pair
+uses); intramolecular terms do not change under this scaling. The Coulomb part depends on the charges only
+(AM1-BCC, fixed), so it is measured once per frame with OpenMM by a central finite difference of the
+energy under centre-of-mass scaling; the exp-6 part is a differentiable function of the fitted constants,
+evaluated from a histogram over (type pair, distance) of the geometric weights (r·R)/r, plus the engines'
+long-range correction K/V² (the formula of mlparams' compiled force and LAMMPS' buck tail).
+
+The frames come from a reference model (GAFF2 first); the estimate is first order in the change of the
+liquid's structure, which is why a refit can be followed by sampling the refitted model itself
+(:func:`sample_liquid` with ``model``). Units: nm, kJ/mol, e inside; pressures in bar.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mlparams.errors import DataFormatError, MissingFileError, MlparamsError
+from mlparams.forms import buckingham as bk
+
+BOLTZMANN_KJ_PER_MOL_K = 0.00831446261815324
+#: 1 kJ/mol/nm³ in bar (1000 J / 6.02214076e23 / 1e-27 m³ / 1e5 Pa).
+BAR_PER_KJ_MOL_NM3 = 1000.0 / 6.02214076e23 / 1e-27 / 1e5
+#: Width of the distance bins of the virial histogram (nm); the midpoint rule's error is tested.
+BIN_NM = 0.0005
+#: Relative volume change of the finite-difference virial: small enough that no pair crosses the cutoff
+#: (double precision, Reference platform), so it is the virial alone.
+FD_RELATIVE_VOLUME = 1e-6
+#: Relative volume change like a Monte Carlo barostat's, for the reference model's own pressure (a diagnostic):
+#: pairs that cross the cutoff contribute, as they do to the barostat's acceptance.
+FD_RELATIVE_VOLUME_MC = 2e-4
+#: Pressure error that counts as one unit in the fit's liquid term: about 1 % in density for a bulk modulus
+#: of 1 GPa, typical of organic liquids.
+PRESSURE_SCALE_BAR = 100.0
+#: The distance bins at the cutoff that estimate the pair density there (impulsive term).
+EDGE_BINS = 20
+
+#: The file of a frames folder that lists the liquids that failed, with the reason.
+FAILURES = "failures.json"
+
+#: Dev liquids whose pressures join the fit: one or two of each functional group of the dev set (water,
+#: alcohols, acid, ketone, esters, carbonate, ether, amide, nitrile, aromatics, alkane, sulfur, fluorine).
+#: The other dev liquids are held out and reported separately.
+TRAINING_LIQUIDS = (
+    "water", "ethanol", "acetic acid", "acetone", "methyl acetate", "ethylene carbonate",
+    "1,2-dimethoxyethane", "N-methylacetamide", "acetonitrile", "pyridine", "benzene", "n-octane",
+    "dimethyl sulfide", "2,2,2-trifluoroethanol",
+)
+
+
+@dataclass
+class LiquidFrames:
+    """What one liquid's frames contribute to the fit: Coulomb + kinetic pressure and the virial histogram."""
+
+    name: str
+    smiles: str
+    T_K: float
+    P_bar: float
+    rho_exp: float
+    reference_model: str
+    n_molecules: int
+    n_frames: int
+    volume_nm3: float
+    cutoff_nm: float
+    type_element: list
+    type_charge: list
+    type_count: list
+    pair_types: list  # [[t, u], ...] with t <= u
+    r_bins_nm: list
+    virial_hist_nm: list  # [pair type][bin]: frame mean of Σ (r·R)/r over pairs in that bin
+    p_kinetic_bar: float
+    p_coulomb_bar: list  # per frame: the Coulomb virial
+    p_coulomb_impulsive_bar: float  # real-space Coulomb pairs crossing the cutoff (Monte Carlo barostat)
+    p_reference_bar: list  # per frame: the reference model's total pressure as a barostat's move sees it
+    seconds: float
+
+    @property
+    def p_rest_bar(self) -> float:
+        """Kinetic + Coulomb pressure (bar): the part that does not depend on the exp-6 constants."""
+        return self.p_kinetic_bar + float(np.mean(self.p_coulomb_bar)) + self.p_coulomb_impulsive_bar
+
+    def edge_density(self) -> np.ndarray:
+        """Per type pair, the density of geometric weight at the cutoff, Σ (r·R)/r per nm of r (dimensionless).
+
+        From the last :data:`EDGE_BINS` bins, scaled by (r_c / r̄)² to the cutoff (the pair density grows as r²
+        where g(r) ≈ 1).
+        """
+        hist = np.asarray(self.virial_hist_nm)[:, -EDGE_BINS:]
+        r = np.asarray(self.r_bins_nm)[-EDGE_BINS:]
+        return hist.mean(axis=1) / BIN_NM * (self.cutoff_nm / r.mean()) ** 2
+
+    def standard_error_bar(self) -> float:
+        """Standard error of the frames' mean pressure (bar), from the reference series' correlation."""
+        from mlparams.validation.density import statistical_inefficiency
+
+        x = np.asarray(self.p_reference_bar)
+        return float(x.std(ddof=1) * math.sqrt(statistical_inefficiency(x) / x.size))
+
+
+def molecule_index(msys) -> np.ndarray:
+    """Per atom, the index of its molecule (species blocks in order)."""
+    out, start = [], 0
+    for sp, n in zip(msys.species, msys.counts):
+        out.append(start + np.repeat(np.arange(n), sp.n_atoms))
+        start += n
+    return np.concatenate(out)
+
+
+def scaled_positions(positions, molecule, masses, factor: float) -> np.ndarray:
+    """Positions with every molecule's centre of mass scaled by ``factor`` (molecules kept rigid)."""
+    com = _centres_of_mass(positions, molecule, masses)
+    return positions + (factor - 1.0) * com[molecule]
+
+
+def _centres_of_mass(positions, molecule, masses) -> np.ndarray:
+    m = np.bincount(molecule, weights=masses)
+    return np.stack([np.bincount(molecule, weights=masses * positions[:, k]) for k in range(3)], axis=1) / m[:, None]
+
+
+def fd_pressure_bar(context, positions, box_nm, molecule, masses, groups=None,
+                    relative_volume: float = FD_RELATIVE_VOLUME) -> float:
+    """−∂U/∂V (bar) under centre-of-mass scaling, by a central difference of the context's energy."""
+    import openmm
+    from openmm import unit
+
+    volume = float(np.prod(box_nm))
+    energies = []
+    for sign in (1.0, -1.0):
+        v = volume * (1.0 + sign * relative_volume)
+        s = (v / volume) ** (1.0 / 3.0)
+        context.setPeriodicBoxVectors(*[openmm.Vec3(*row) for row in np.diag(box_nm * s)])
+        context.setPositions(scaled_positions(positions, molecule, masses, s) * unit.nanometer)
+        state = context.getState(getEnergy=True, groups=groups if groups is not None else -1)
+        energies.append((v, state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)))
+    (v1, e1), (v2, e2) = energies
+    return -(e1 - e2) / (v1 - v2) * BAR_PER_KJ_MOL_NM3
+
+
+def virial_pairs(positions, box_nm, molecule, masses, cutoff_nm: float):
+    """Intermolecular pairs within the cutoff: (i, j, r in nm, geometric weight (r·R_IJ)/r in nm).
+
+    ``positions`` must keep molecules whole (OpenMM's unwrapped coordinates do); the pair's image is the
+    minimum image of the atoms, and R_IJ is the centre-of-mass separation in that image.
+    """
+    from scipy.spatial import cKDTree
+
+    box = np.asarray(box_nm, dtype=float)
+    wrapped = np.mod(positions, box)
+    pairs = cKDTree(wrapped, boxsize=box).query_pairs(cutoff_nm, output_type="ndarray")
+    i, j = pairs[:, 0], pairs[:, 1]
+    inter = molecule[i] != molecule[j]
+    i, j = i[inter], j[inter]
+    d = positions[i] - positions[j]
+    d -= box * np.round(d / box)
+    r = np.linalg.norm(d, axis=1)
+    com = _centres_of_mass(positions, molecule, masses)
+    offset = positions - com[molecule]  # atom relative to its molecule's centre of mass
+    R = d - offset[i] + offset[j]
+    return i, j, r, np.einsum("ij,ij->i", d, R) / r
+
+
+def virial_histogram(type_index, n_types, i, j, r, g, cutoff_nm: float):
+    """Σ of the geometric weights per (type pair t ≤ u, distance bin): (pair types, bin centres, histogram)."""
+    t, u = type_index[i], type_index[j]
+    lo, hi = np.minimum(t, u), np.maximum(t, u)
+    key = lo * n_types + hi
+    n_bins = int(math.ceil(cutoff_nm / BIN_NM))
+    b = np.minimum((r / BIN_NM).astype(int), n_bins - 1)
+    keys = np.unique(key)
+    row = np.searchsorted(keys, key)
+    hist = np.zeros((keys.size, n_bins))
+    np.add.at(hist, (row, b), g)
+    centres = (np.arange(n_bins) + 0.5) * BIN_NM
+    return np.column_stack([keys // n_types, keys % n_types]), centres, hist
+
+
+def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equilibrate_ps: float = 10.0,
+                  sample_ps: float = 40.0, every_ps: float = 0.2, threads: int = 1, seed: int = 7,
+                  progress=None) -> LiquidFrames:
+    """NVT frames of one liquid at its experimental density with ``model``; their pressure terms."""
+    import openmm
+    from openmm import unit
+
+    from mlparams.molecules import from_smiles
+    from mlparams.openmm_plugin.simulate import make_simulation
+    from mlparams.openmm_plugin.system import FORCE_GROUPS, to_openmm
+    from mlparams.systems import build_system
+    from mlparams.validation.density import PROFILES, _box_size
+
+    t0 = time.perf_counter()
+    protocol = PROFILES[profile]
+    rho = float(row["density_g_cm3"])
+    T, P_bar = float(row["T_K"]), float(row["P_kPa"]) / 100.0
+    species = from_smiles(row["smiles"])
+    n = _box_size(species, protocol, rho)
+    # packed loosely, then brought to the experimental density by scaling the centres of mass
+    msys = build_system([species], [n], model, density_g_cm3=protocol.packing_fraction * rho, seed=seed)
+    molecule = molecule_index(msys)
+    masses = np.array([a.mass for a in msys.structure.atoms])
+    squeeze = protocol.packing_fraction ** (1.0 / 3.0)
+    msys.positions_nm = scaled_positions(np.asarray(msys.positions_nm), molecule, masses, squeeze)
+    msys.box_nm = np.asarray(msys.box_nm) * squeeze
+    cutoff = protocol.cutoff_nm
+    system, topology, pos = to_openmm(msys, cutoff_nm=cutoff, constraints="HBonds", buckingham_kernel="custom")
+    sim = make_simulation(system, topology, pos, temperature_k=T, pressure_bar=None, threads=threads,
+                          timestep_ps=protocol.timestep_fs / 1000.0, seed=seed)
+    sim.minimizeEnergy(maxIterations=1000)
+    sim.context.setVelocitiesToTemperature(T * unit.kelvin, seed)
+    dt = protocol.timestep_fs / 1000.0
+    sim.step(int(round(equilibrate_ps / dt)))
+
+    # Contexts for the finite differences: the whole model, and its Coulomb force group alone (the van der
+    # Waals terms of a Lennard-Jones model share that NonbondedForce, so they are zeroed in a copy).
+    full_system, _, _ = to_openmm(msys, cutoff_nm=cutoff, buckingham_kernel="custom")
+    coulomb_system = _coulomb_only(full_system)
+    full_ctx = openmm.Context(full_system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("CPU"),
+                              {"Threads": str(threads)})
+    coul_ctx = openmm.Context(coulomb_system, openmm.VerletIntegrator(0.001),
+                              openmm.Platform.getPlatformByName("Reference"))
+    params = msys.parameters
+    type_index = params.atom_type_index
+    n_types = len(params.types)
+    n_frames = int(round(sample_ps / every_ps))
+    steps = int(round(every_ps / dt))
+    box = np.asarray(msys.box_nm, dtype=float)
+    volume = float(np.prod(box))
+    p_coul, p_ref, hist_sum = [], [], {}
+    centres = None
+    kinetic = n * BOLTZMANN_KJ_PER_MOL_K * T / volume * BAR_PER_KJ_MOL_NM3
+    for k in range(n_frames):
+        sim.step(steps)
+        x = sim.context.getState(getPositions=True).getPositions(asNumpy=True).value_in_unit(unit.nanometer)
+        x = np.asarray(x, dtype=float)
+        p_coul.append(fd_pressure_bar(coul_ctx, x, box, molecule, masses, groups={FORCE_GROUPS["coulomb"]}))
+        p_ref.append(kinetic + fd_pressure_bar(full_ctx, x, box, molecule, masses,
+                                               relative_volume=FD_RELATIVE_VOLUME_MC))
+        i, j, r, g = virial_pairs(x, box, molecule, masses, cutoff)
+        keys, centres, hist = virial_histogram(type_index, n_types, i, j, r, g, cutoff)
+        for key, h in zip(map(tuple, keys.tolist()), hist):
+            hist_sum[key] = hist_sum.get(key, 0.0) + h
+        if progress:
+            progress(k + 1, n_frames)
+    keys = sorted(hist_sum)
+    counts = np.bincount(type_index, minlength=n_types)
+    frames = LiquidFrames(
+        name=row["name"], smiles=row["smiles"], T_K=T, P_bar=P_bar, rho_exp=rho, reference_model=model,
+        n_molecules=n, n_frames=n_frames, volume_nm3=volume, cutoff_nm=cutoff,
+        type_element=[t.element for t in params.types], type_charge=[float(t.charge) for t in params.types],
+        type_count=counts.tolist(), pair_types=[list(k) for k in keys], r_bins_nm=centres.tolist(),
+        virial_hist_nm=[(hist_sum[k] / n_frames).tolist() for k in keys], p_kinetic_bar=kinetic,
+        p_coulomb_bar=p_coul, p_coulomb_impulsive_bar=0.0, p_reference_bar=p_ref, seconds=0.0,
+    )
+    frames.p_coulomb_impulsive_bar = coulomb_impulsive_bar(frames)
+    frames.seconds = round(time.perf_counter() - t0, 1)
+    return frames
+
+
+def impulsive_bar(frames: LiquidFrames, pair_energy_at_cutoff) -> float:
+    """Pressure (bar) of pairs crossing the cutoff when the volume changes: Σ E(r_c)·w(r_c) / 3V.
+
+    A truncated, unshifted pair energy jumps by E(r_c) when a pair crosses the cutoff, and a Monte Carlo
+    barostat (OpenMM's) counts these jumps in its energy differences. With it, virial + impulsive − ∂(K/V)/∂V is
+    the untruncated potential's pressure: the standard long-range pressure correction −(2π/3)ρ²∫r³E′dr that a
+    virial barostat adds (LAMMPS' ``pair_modify tail yes``) holds the same term, (2π/3)ρ²r_c³E(r_c), as its
+    boundary piece. So this is not a difference between the engines.
+    """
+    return float(np.sum(np.asarray(pair_energy_at_cutoff) * frames.edge_density())) / (3.0 * frames.volume_nm3) \
+        * BAR_PER_KJ_MOL_NM3
+
+
+def coulomb_impulsive_bar(frames: LiquidFrames, ewald_tolerance: float | None = None) -> float:
+    """:func:`impulsive_bar` of the real-space Ewald term k·q·q·erfc(α r_c)/r_c, α as OpenMM chooses it."""
+    from scipy.special import erfc
+
+    from mlparams.openmm_plugin.system import DEFAULT_EWALD_TOLERANCE
+    from mlparams.units import COULOMB_KJ_PER_MOL_NM
+
+    tol = DEFAULT_EWALD_TOLERANCE if ewald_tolerance is None else ewald_tolerance
+    rc = frames.cutoff_nm
+    alpha = math.sqrt(-math.log(2.0 * tol)) / rc
+    q = np.asarray(frames.type_charge)
+    pt = np.asarray(frames.pair_types)
+    return impulsive_bar(frames, COULOMB_KJ_PER_MOL_NM * q[pt[:, 0]] * q[pt[:, 1]] * erfc(alpha * rc) / rc)
+
+
+def _coulomb_only(system):
+    """A copy of a System with every force but the Coulomb NonbondedForce's charges silenced."""
+    import copy
+
+    import openmm
+
+    from mlparams.openmm_plugin.system import FORCE_GROUPS
+
+    bare = copy.deepcopy(system)
+    for k in reversed(range(bare.getNumForces())):
+        f = bare.getForce(k)
+        if not isinstance(f, openmm.NonbondedForce):
+            bare.removeForce(k)
+            continue
+        for i in range(f.getNumParticles()):
+            q, s, _ = f.getParticleParameters(i)
+            f.setParticleParameters(i, q, s, 0.0)
+        for e in range(f.getNumExceptions()):
+            i, j, qq, s, _ = f.getExceptionParameters(e)
+            f.setExceptionParameters(e, i, j, qq, s, 0.0)
+        f.setUseDispersionCorrection(False)
+        f.setForceGroup(FORCE_GROUPS["coulomb"])
+    return bare
+
+
+# --- the exp-6 pressure from per-type constants --------------------------------------------------------
+
+
+def exp6_pressure_numpy(frames: LiquidFrames, constants, mixing_rule: str, impulsive: bool = True) -> float:
+    """Exp-6 pressure (bar) of the frames for per-type (A, B, C): virial + long-range correction (+ the
+    impulsive term of pairs crossing the cutoff: together, the untruncated potential's pressure); the NumPy
+    reference of the torch term."""
+    c = np.asarray(constants, dtype=float)
+    pt = np.asarray(frames.pair_types)
+    A, B, C = bk.mix(c[pt[:, 0], 0], c[pt[:, 0], 1], c[pt[:, 0], 2], c[pt[:, 1], 0], c[pt[:, 1], 1], c[pt[:, 1], 2],
+                     mixing_rule)
+    r = np.asarray(frames.r_bins_nm)[None, :]
+    dEdr = -bk.force(r, A[:, None], B[:, None], C[:, None])
+    virial = float(np.sum(dEdr * np.asarray(frames.virial_hist_nm)))
+    direct = -virial / (3.0 * frames.volume_nm3)
+    tail = tail_coefficient_numpy(frames, c, mixing_rule) / frames.volume_nm3**2
+    edge = impulsive_bar(frames, bk.energy(frames.cutoff_nm, A, B, C)) if impulsive else 0.0
+    return (direct + tail) * BAR_PER_KJ_MOL_NM3 + edge
+
+
+def tail_coefficient_numpy(frames: LiquidFrames, c, mixing_rule: str) -> float:
+    """K of the long-range energy K/V (kJ/mol·nm³), as mlparams' compiled OpenMM force computes it."""
+    counts = np.asarray(frames.type_count, dtype=float)
+    nt = counts.size
+    s, t = np.triu_indices(nt)
+    pair_count = np.where(s == t, 0.5 * counts[s] * (counts[s] + 1.0), counts[s] * counts[t])
+    A, B, C = bk.mix(c[s, 0], c[s, 1], c[s, 2], c[t, 0], c[t, 1], c[t, 2], mixing_rule)
+    rc = frames.cutoff_nm
+    integral = A * B * np.exp(-rc / B) * (rc**2 + 2 * rc * B + 2 * B**2) - C / (3 * rc**3)
+    n = counts.sum()
+    return float(2 * np.pi * n * n * np.sum(pair_count * integral) / (0.5 * n * (n + 1)))
+
+
+class PressureTerm:
+    """Torch tensors of a set of liquids for the fit: per-type features in, model pressures (bar) out."""
+
+    def __init__(self, liquids: list[LiquidFrames], feature_mean, feature_std, charge_range: dict):
+        import torch
+
+        from mlparams.models.buckingham_labels import feature_matrix
+
+        self.liquids = liquids
+        f64 = torch.float64
+        elements, charges, self.slices = [], [], []
+        for lf in liquids:
+            start = len(elements)
+            elements += lf.type_element
+            # charges clamped to each element's training range, as the shipped model does
+            charges += [float(np.clip(q, *charge_range[e])) for e, q in zip(lf.type_element, lf.type_charge)]
+            self.slices.append((start, len(elements)))
+        self.X = torch.tensor((feature_matrix(elements, np.array(charges)) - feature_mean) / feature_std)
+        self.pair_types = [torch.tensor(np.asarray(lf.pair_types)) for lf in liquids]
+        self.hist = [torch.tensor(np.asarray(lf.virial_hist_nm), dtype=f64) for lf in liquids]
+        self.r = [torch.tensor(np.asarray(lf.r_bins_nm), dtype=f64) for lf in liquids]
+        self.edge = [torch.tensor(lf.edge_density(), dtype=f64) for lf in liquids]
+        self.target = torch.tensor([lf.P_bar - lf.p_rest_bar for lf in liquids], dtype=f64)
+
+    def exp6_pressures(self, z_types, rule: str):
+        """Exp-6 pressure (bar) of each liquid from the per-type z = (ln A/A0, ln B/B0, ln C/C0) rows."""
+        import torch
+
+        from mlparams.models.buckingham_dimers import REFERENCE
+
+        out = []
+        for (a, b), pt, hist, r, edge, lf in zip(self.slices, self.pair_types, self.hist, self.r, self.edge,
+                                                 self.liquids):
+            z = z_types[a:b]
+            A, B, C = _mix_torch(torch, z[pt[:, 0]], z[pt[:, 1]], rule, REFERENCE)
+            rr = r[None, :]
+            s = torch.clamp(1.0 - rr / bk.SWITCH_NM, min=0.0)
+            denom = rr**6 + bk.DAMPING_NM**6 * s**3
+            dEdr = (-(A / B)[:, None] * torch.exp(-rr / B[:, None])
+                    + C[:, None] * (6.0 * rr**5 - 3.0 * bk.DAMPING_NM**6 * s**2 / bk.SWITCH_NM) / denom**2)
+            direct = -torch.sum(dEdr * hist) / (3.0 * lf.volume_nm3)
+            tail = self._tail(torch, z, lf, rule, REFERENCE) / lf.volume_nm3**2
+            rc = lf.cutoff_nm
+            impulsive = torch.sum((A * torch.exp(-rc / B) - C / rc**6) * edge) / (3.0 * lf.volume_nm3)
+            out.append((direct + tail + impulsive) * BAR_PER_KJ_MOL_NM3)
+        return torch.stack(out)
+
+    @staticmethod
+    def _tail(torch, z, lf, rule, reference):
+        counts = np.asarray(lf.type_count, dtype=float)
+        s, t = np.triu_indices(counts.size)
+        pair_count = torch.tensor(np.where(s == t, 0.5 * counts[s] * (counts[s] + 1.0), counts[s] * counts[t]))
+        A, B, C = _mix_torch(torch, z[s], z[t], rule, reference)
+        rc = lf.cutoff_nm
+        integral = A * B * torch.exp(-rc / B) * (rc**2 + 2 * rc * B + 2 * B**2) - C / (3 * rc**3)
+        n = counts.sum()
+        return 2 * np.pi * n * n * torch.sum(pair_count * integral) / (0.5 * n * (n + 1))
+
+    def residuals(self, z_types, rule: str):
+        """Model pressure − experimental pressure (bar) per liquid."""
+        return self.exp6_pressures(z_types, rule) - self.target
+
+
+def _mix_torch(torch, z_i, z_j, rule, reference):
+    """Mixed A, B, C of pairs from per-atom z rows (the rules of :func:`mlparams.forms.buckingham.mix`)."""
+    A = reference["A"] * torch.exp(0.5 * (z_i[:, 0] + z_j[:, 0]))
+    if rule == "geometric":
+        B = reference["B"] * torch.exp(0.5 * (z_i[:, 1] + z_j[:, 1]))
+    else:
+        B = 0.5 * reference["B"] * (torch.exp(z_i[:, 1]) + torch.exp(z_j[:, 1]))
+    C = reference["C"] * torch.exp(0.5 * (z_i[:, 2] + z_j[:, 2]))
+    return A, B, C
+
+
+# --- storage -------------------------------------------------------------------------------------------
+
+
+def save_frames(frames: LiquidFrames, folder: Path) -> Path:
+    """``<slug>.json`` in ``folder``, through a temporary name."""
+    from mlparams.validation.density import _slug
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{_slug(frames.name)}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(asdict(frames)) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def load_frames(folder, names=None) -> list[LiquidFrames]:
+    """The liquids saved in ``folder`` (all, or those named, in that order)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise MissingFileError(f"no liquid frames in {folder}; run 'mlparams buckingham sample-liquids --out {folder}'")
+    found = {}
+    for p in sorted(folder.glob("*.json")):
+        if p.name == FAILURES:
+            continue
+        try:
+            d = json.loads(p.read_text())
+            found[d["name"]] = LiquidFrames(**d)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise DataFormatError(f"{p} is not a liquid-frames file ({exc}); delete it and sample again") from None
+    if names is None:
+        return list(found.values())
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise MlparamsError(f"{folder} lacks frames of {', '.join(missing)}; sample them with "
+                            f"'mlparams buckingham sample-liquids --liquids \"{','.join(missing)}\" --out {folder}'")
+    return [found[n] for n in names]
+
+
+def _sample_job(row: dict, model: str, profile: str, sample_ps: float, out: str) -> dict:
+    """One liquid in a worker: sampled and saved, or the reason it failed (never raises)."""
+    try:
+        path = save_frames(sample_liquid(row, model, profile, sample_ps=sample_ps), Path(out))
+        return {"name": row["name"], "status": "ok", "path": str(path)}
+    except Exception as exc:  # one liquid's failure must not lose the others
+        return {"name": row["name"], "status": f"failed: {exc.__class__.__name__}: {str(exc).splitlines()[0][:200]}"}
+
+
+def sample_liquids(liquids: str, model: str, out, profile: str = "screen", sample_ps: float = 40.0,
+                   jobs: int | None = None, progress: bool = True) -> list[dict]:
+    """Frames of several dev liquids (names separated by commas, ``train``, or ``dev``), in parallel.
+
+    A liquid whose file is already in ``out`` is skipped (a rerun resumes); failures are listed in
+    ``out/`` :data:`FAILURES` and the others go on.
+    """
+    import os
+
+    from mlparams.parallel import process_pool
+    from mlparams.validation.density import _slug, read_liquids, split_names
+
+    rows = {r["name"]: r for r in read_liquids("dev")}
+    if liquids == "train":
+        names = list(TRAINING_LIQUIDS)
+    elif liquids == "dev":
+        names = list(rows)
+    else:
+        names = split_names(liquids, rows)
+    unknown = [n for n in names if n not in rows]
+    if unknown:
+        raise MlparamsError(f"unknown liquid(s) {', '.join(unknown)}; give names from the dev set "
+                            "(mlparams/data/densities/liquid_densities_dev.csv), 'train' or 'dev'")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    todo = [n for n in names if not (out / f"{_slug(n)}.json").is_file()]
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+    results = []
+    if todo:
+        from concurrent.futures import as_completed
+
+        from tqdm import tqdm
+
+        with process_pool(jobs) as pool:
+            futures = [pool.submit(_sample_job, rows[n], model, profile, sample_ps, str(out)) for n in todo]
+            for fut in tqdm(as_completed(futures), total=len(futures), desc="liquid frames", disable=not progress):
+                results.append(fut.result())
+    failures = {r["name"]: r["status"] for r in results if r["status"] != "ok"}
+    path = out / FAILURES
+    old = json.loads(path.read_text()) if path.is_file() else {}
+    old = {k: v for k, v in old.items() if not (out / f"{_slug(k)}.json").is_file()}
+    old.update(failures)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(old, indent=2) + "\n")
+    tmp.replace(path)
+    return results

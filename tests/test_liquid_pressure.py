@@ -1,0 +1,138 @@
+"""Liquid pressures for the exp-6 fit: the histogram virial against OpenMM, torch against NumPy, the
+impulsive term's pair density against an ideal gas, and the commands' errors."""
+
+import numpy as np
+import pytest
+
+from mlparams.models import liquid_pressure as lp
+
+CUTOFF = 0.8
+
+
+@pytest.fixture(scope="module")
+def ethanol_frame():
+    """A Buckingham ethanol box after a short NVT run: (MolecularSystem, positions, LiquidFrames of that frame)."""
+    from openmm import unit
+
+    from mlparams.molecules import from_smiles
+    from mlparams.openmm_plugin.simulate import make_simulation
+    from mlparams.openmm_plugin.system import to_openmm
+    from mlparams.systems import build_system
+
+    ms = build_system([from_smiles("CCO")], [60], "buckingham", density_g_cm3=0.75, seed=3)
+    system, top, pos = to_openmm(ms, cutoff_nm=CUTOFF, constraints="HBonds", buckingham_kernel="custom")
+    sim = make_simulation(system, top, pos, 300.0, None, threads=1, seed=5)
+    sim.minimizeEnergy(maxIterations=200)
+    sim.step(300)
+    x = np.asarray(sim.context.getState(getPositions=True).getPositions(asNumpy=True).value_in_unit(unit.nanometer))
+    frames = _frames_of(ms, x)
+    return ms, x, frames
+
+
+def _frames_of(ms, x):
+    params = ms.parameters
+    mol = lp.molecule_index(ms)
+    masses = np.array([a.mass for a in ms.structure.atoms])
+    box = np.asarray(ms.box_nm, dtype=float)
+    i, j, r, g = lp.virial_pairs(x, box, mol, masses, CUTOFF)
+    keys, centres, hist = lp.virial_histogram(params.atom_type_index, len(params.types), i, j, r, g, CUTOFF)
+    return lp.LiquidFrames(
+        name="ethanol", smiles="CCO", T_K=300.0, P_bar=1.0, rho_exp=0.785, reference_model="buckingham",
+        n_molecules=60, n_frames=1, volume_nm3=float(np.prod(box)), cutoff_nm=CUTOFF,
+        type_element=[t.element for t in params.types], type_charge=[t.charge for t in params.types],
+        type_count=np.bincount(params.atom_type_index).tolist(), pair_types=keys.tolist(),
+        r_bins_nm=centres.tolist(), virial_hist_nm=hist.tolist(), p_kinetic_bar=0.0, p_coulomb_bar=[0.0],
+        p_coulomb_impulsive_bar=0.0, p_reference_bar=[0.0, 0.0], seconds=0.0)
+
+
+def test_histogram_virial_matches_openmm_finite_difference(ethanol_frame):
+    """−∂U/∂V of the engine's exp-6 force (long-range correction on) under centre-of-mass scaling, by a finite
+    difference too small for any pair to cross the cutoff, equals the binned virial + tail of the NumPy form."""
+    import openmm
+
+    from mlparams.models.registry import load_buckingham
+    from mlparams.openmm_plugin.system import FORCE_GROUPS, to_openmm
+
+    ms, x, frames = ethanol_frame
+    system, _, _ = to_openmm(ms, cutoff_nm=CUTOFF, buckingham_kernel="custom")
+    ctx = openmm.Context(system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference"))
+    mol = lp.molecule_index(ms)
+    masses = np.array([a.mass for a in ms.structure.atoms])
+    p_engine = lp.fd_pressure_bar(ctx, x, np.asarray(ms.box_nm), mol, masses, groups={FORCE_GROUPS["vdw"]})
+    model = load_buckingham("buckingham")
+    c = model.constants(frames.type_element, frames.type_charge)
+    p_hist = lp.exp6_pressure_numpy(frames, c, model.mixing_rule, impulsive=False)
+    assert abs(p_engine) > 500.0  # a real signal, not two zeros
+    assert p_hist == pytest.approx(p_engine, rel=3e-3)  # the midpoint rule on 0.0005 nm bins
+
+
+def test_torch_pressure_term_matches_numpy(ethanol_frame):
+    """The differentiable term (mixing, guard derivative, tail, impulsive) equals the NumPy reference."""
+    import torch
+
+    from mlparams.models.registry import load_buckingham
+
+    _, _, frames = ethanol_frame
+    model = load_buckingham("buckingham")
+    q = [float(np.clip(qq, *model.charge_range[e])) for e, qq in zip(frames.type_element, frames.type_charge)]
+    term = lp.PressureTerm([frames], np.array(model.feature_mean), np.array(model.feature_std), model.charge_range)
+    z = torch.tensor(model._z(frames.type_element, np.array(q)))
+    c = model.constants(frames.type_element, frames.type_charge)
+    p_torch = float(term.exp6_pressures(z, model.mixing_rule)[0])
+    assert p_torch == pytest.approx(lp.exp6_pressure_numpy(frames, c, model.mixing_rule), rel=1e-9)
+    # the term moves with the constants: a stiffer repulsion (larger A) raises the pressure
+    z2 = z.clone()
+    z2[:, 0] += 0.5
+    assert float(term.exp6_pressures(z2, model.mixing_rule)[0]) > p_torch + 100.0
+
+
+def test_edge_density_of_an_ideal_gas():
+    """For uncorrelated point molecules the weight density at the cutoff is N(N−1)/(2V)·4π·r_c³ (g = r)."""
+    rng = np.random.default_rng(0)
+    n, edge, rc = 800, 4.0, 1.2
+    box = np.full(3, edge)
+    estimates = []
+    for _ in range(20):
+        x = rng.uniform(0.0, edge, size=(n, 3))
+        i, j, r, g = lp.virial_pairs(x, box, np.arange(n), np.ones(n), rc)
+        np.testing.assert_allclose(g, r, rtol=1e-9)  # one-atom molecules: R_IJ is the pair vector
+        keys, centres, hist = lp.virial_histogram(np.zeros(n, dtype=int), 1, i, j, r, g, rc)
+        frames = lp.LiquidFrames("gas", "", 300.0, 1.0, 1.0, "none", n, 1, edge**3, rc, ["C"], [0.0], [n],
+                                 keys.tolist(), centres.tolist(), hist.tolist(), 0.0, [0.0], 0.0, [0.0], 0.0)
+        estimates.append(frames.edge_density()[0])
+    expected = n * (n - 1) / (2 * edge**3) * 4 * np.pi * rc**3
+    assert np.mean(estimates) == pytest.approx(expected, rel=0.02)
+
+
+def test_centre_of_mass_scaling_keeps_molecules_rigid(ethanol_frame):
+    ms, x, _ = ethanol_frame
+    mol = lp.molecule_index(ms)
+    masses = np.array([a.mass for a in ms.structure.atoms])
+    y = lp.scaled_positions(x, mol, masses, 1.05)
+    first = mol == 0
+    np.testing.assert_allclose(np.diff(y[first], axis=0), np.diff(x[first], axis=0), atol=1e-12)
+    com = lp._centres_of_mass(x, mol, masses)
+    np.testing.assert_allclose(lp._centres_of_mass(y, mol, masses), 1.05 * com, atol=1e-12)
+
+
+def test_sample_liquids_refuses_unknown_names(run_cli, tmp_path):
+    proc = run_cli("buckingham", "sample-liquids", "--liquids", "ethanol,liquid nitrogen", "--out", str(tmp_path))
+    assert proc.returncode == 2
+    assert "unknown liquid(s) liquid nitrogen" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not any(tmp_path.iterdir())
+
+
+def test_train_liquids_needs_frames(run_cli, tmp_path):
+    proc = run_cli("buckingham", "train-liquids", "--frames", str(tmp_path / "none"), "--out", str(tmp_path))
+    assert proc.returncode == 2
+    assert "run 'mlparams buckingham sample-liquids" in proc.stderr
+    assert not list(tmp_path.glob("*.joblib"))
+
+
+def test_training_liquids_are_dev_liquids():
+    from mlparams.validation.density import read_liquids
+
+    names = {r["name"] for r in read_liquids("dev")}
+    assert set(lp.TRAINING_LIQUIDS) <= names
+    assert len(set(lp.TRAINING_LIQUIDS)) == len(lp.TRAINING_LIQUIDS) == 14
