@@ -214,7 +214,7 @@ def cmd_train_liquids(args) -> int:
 
     weight = bl.LIQUID_WEIGHT if args.liquid_weight is None else args.liquid_weight
     model = bl.train(args.frames, steps=args.steps, liquid_weight=weight, holdout=not args.no_holdout,
-                     progress=not args.quiet)
+                     progress=not args.quiet, init_path=args.init, lr=args.lr, reweight=args.reweight)
     path = bd.save_model(model, Path(args.out) if args.out else model_dir())
     record = envelope(model.metrics, "train-liquids")
     m = record["machine"]
@@ -606,6 +606,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="weight of the pressure term per (100 bar)^2 (default: the module's LIQUID_WEIGHT)")
     tl.add_argument("--steps", type=int, default=1500, help="optimiser steps per fit (default 1500)")
     tl.add_argument("--no-holdout", action="store_true", help="skip the fit that scores held-out dimer groups")
+    tl.add_argument("--init", default=None, help="model file to start from (a later round: frames sampled with it)")
+    tl.add_argument("--lr", type=_float_arg, default=0.01, help="Adam's initial learning rate (default 0.01)")
+    tl.add_argument("--reweight", action="store_true", help="reweight the frames (sampled with the --init model) "
+                                                            "instead of holding them fixed")
     tl.add_argument("--out", default=None, help="folder for the model (default: the package's shipped-model folder)")
     tl.add_argument("--report", default=None, help="folder for summary.md")
     tl.add_argument("--quiet", action="store_true")

@@ -136,3 +136,87 @@ def test_training_liquids_are_dev_liquids():
     names = {r["name"] for r in read_liquids("dev")}
     assert set(lp.TRAINING_LIQUIDS) <= names
     assert len(set(lp.TRAINING_LIQUIDS)) == len(lp.TRAINING_LIQUIDS) == 14
+
+
+def test_frames_round_trip_and_a_corrupt_file(ethanol_frame, tmp_path):
+    from mlparams.errors import DataFormatError
+
+    _, _, frames = ethanol_frame
+    path = lp.save_frames(frames, tmp_path)
+    assert path.name == "ethanol.json.gz" and not list(tmp_path.glob("*.tmp"))
+    (back,) = lp.load_frames(tmp_path, ["ethanol"])
+    assert back == frames
+    with pytest.raises(Exception, match="lacks frames of water"):
+        lp.load_frames(tmp_path, ["ethanol", "water"])
+    path.write_bytes(b"not gzip")
+    with pytest.raises(DataFormatError, match="not a liquid-frames file"):
+        lp.load_frames(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def sampled_ethanol():
+    """Five frames of a Buckingham ethanol box at the experimental density, with per-frame histograms."""
+    from mlparams.validation.density import read_liquids
+
+    row = next(r for r in read_liquids("dev") if r["name"] == "ethanol")
+    return lp.sample_liquid(row, "buckingham", equilibrate_ps=0.4, sample_ps=1.0, every_ps=0.2, threads=1)
+
+
+def test_reweighting_at_the_sampling_model_and_its_derivative(sampled_ethanol):
+    """At θ₀ the reweighted pressure is the frames' mean (all weights equal); its derivative along a change of
+    the constants is the direct term minus β·cov(P, ∂U/∂θ) plus the long-range part, from NumPy differences."""
+    import torch
+
+    from mlparams.forms import buckingham as bk
+    from mlparams.models.registry import load_buckingham
+
+    frames, per_frame = sampled_ethanol
+    model = load_buckingham("buckingham")
+    term = lp.PressureTerm([frames], np.array(model.feature_mean), np.array(model.feature_std), model.charge_range,
+                           per_frame=[per_frame])
+    z0 = torch.tensor(model._z(term.elements, term.charges))
+    t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    shift = torch.tensor([0.3, -0.05, 0.2], dtype=torch.float64)  # a direction in (ln A, ln B, ln C)
+    p, ess = term.pressures(z0 + t * shift, model.mixing_rule)
+    (dp,) = torch.autograd.grad(p[0], t)
+    assert float(ess[0].detach()) == pytest.approx(1.0, rel=1e-12)
+
+    beta = 1.0 / (lp.BOLTZMANN_KJ_PER_MOL_K * frames.T_K)
+    pt = per_frame.pair_types
+    r = per_frame.r_bins_nm[None, :]
+    V = frames.volume_nm3
+
+    def per_frame_terms(tt):
+        c = model.constants(frames.type_element, frames.type_charge) * np.exp(tt * shift.numpy())
+        A, B, C = bk.mix(c[pt[:, 0], 0], c[pt[:, 0], 1], c[pt[:, 0], 2], c[pt[:, 1], 0], c[pt[:, 1], 1],
+                         c[pt[:, 1], 2], model.mixing_rule)
+        e = bk.energy(r, A[:, None], B[:, None], C[:, None])
+        dedr = -bk.force(r, A[:, None], B[:, None], C[:, None])
+        u = np.einsum("fpb,pb->f", per_frame.counts.astype(float), e)
+        pf = per_frame.p_rest_bar - np.einsum("fpb,pb->f", per_frame.virial.astype(float), dedr) / (3 * V) \
+            * lp.BAR_PER_KJ_MOL_NM3
+        long_range = lp.exp6_pressure_numpy(frames, c, model.mixing_rule) \
+            - lp.exp6_pressure_numpy(frames, c, model.mixing_rule, impulsive=False) \
+            + lp.tail_coefficient_numpy(frames, c, model.mixing_rule) / V**2 * lp.BAR_PER_KJ_MOL_NM3
+        return u, pf, long_range
+
+    u0, p0, lr0 = per_frame_terms(0.0)
+    assert float(p[0].detach()) == pytest.approx(p0.mean() + lr0, rel=1e-9)
+    h = 1e-5
+    (u1, p1, lr1), (u2, p2, lr2) = per_frame_terms(h), per_frame_terms(-h)
+    du, dpf, dlr = (u1 - u2) / (2 * h), (p1 - p2) / (2 * h), (lr1 - lr2) / (2 * h)
+    expected = dpf.mean() - beta * (np.mean(p0 * du) - p0.mean() * du.mean()) + dlr
+    assert abs(beta * np.std(du) * np.std(p0)) > 1.0  # the structural term is not negligible here
+    assert float(dp[0]) == pytest.approx(expected, rel=1e-5)
+
+
+def test_reweighting_refuses_frames_of_a_lennard_jones_model(sampled_ethanol):
+    from mlparams.errors import MlparamsError
+    from mlparams.models.registry import load_buckingham
+
+    frames, per_frame = sampled_ethanol
+    lj = lp.LiquidFrames(**{**frames.__dict__, "reference_model": "gaff2", "reference_constants": None})
+    model = load_buckingham("buckingham")
+    with pytest.raises(MlparamsError, match="reweighting needs frames sampled with a Buckingham model"):
+        lp.PressureTerm([lj], np.array(model.feature_mean), np.array(model.feature_std), model.charge_range,
+                        per_frame=[per_frame])

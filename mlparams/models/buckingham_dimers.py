@@ -275,16 +275,22 @@ def _optimise(torch, fit, atoms_and_probes, q_probe, rule, params, lr, eta_min, 
 
 
 def train_mlp(train: DimerPairs, rule: str, steps: int = 1500, wall_weight: float = 10.0, progress=None,
-              liquids=None, liquid_weight: float = 0.0):
+              liquids=None, liquid_weight: float = 0.0, init: "DimerBuckinghamModel | None" = None,
+              lr: float = 0.01, per_frame=None):
     """Fit the network end to end; returns (model without metrics, loss history).
 
     ``liquids`` (a list of :class:`mlparams.models.liquid_pressure.LiquidFrames`) adds the liquids' pressure
     term: ``liquid_weight`` × mean of ((P_model − P_exp) / 100 bar)² (100 bar ≈ 1 % in density).
+    ``init``: start from this model's network (and its feature scaling) instead of a random one.
+    ``per_frame``: per-frame histograms of the liquids (sampled with ``init``): reweight the frames instead of
+    holding them fixed (:class:`mlparams.models.liquid_pressure.PressureTerm`).
     """
     torch = _torch()
     torch.manual_seed(SEED)
     X_all = feature_matrix(train.atom_element.tolist(), train.atom_charge)
     mean, std = X_all.mean(axis=0), X_all.std(axis=0) + 1e-12
+    if init is not None:
+        mean, std = np.array(init.feature_mean), np.array(init.feature_std)
     fit = _Fit(train, mean, std)
     cr = _charge_range(train)
     ps, pq = probe_atoms(cr)
@@ -296,19 +302,25 @@ def train_mlp(train: DimerPairs, rule: str, steps: int = 1500, wall_weight: floa
     with torch.no_grad():
         net[-1].weight.mul_(0.1)
         net[-1].bias.zero_()
+        if init is not None:
+            for layer, (W, b) in zip([m for m in net if isinstance(m, torch.nn.Linear)], init.network):
+                layer.weight.copy_(torch.tensor(W, dtype=f64))
+                layer.bias.copy_(torch.tensor(b, dtype=f64))
     regulariser = None
     if liquids:
-        from mlparams.models.liquid_pressure import PRESSURE_SCALE_BAR, PressureTerm
+        from mlparams.models.liquid_pressure import ESS_MIN, ESS_WEIGHT, PRESSURE_SCALE_BAR, PressureTerm
 
-        term = PressureTerm(liquids, mean, std, cr)
+        term = PressureTerm(liquids, mean, std, cr, per_frame=per_frame)
 
         def liquid_term():
-            return liquid_weight * torch.mean((term.residuals(net(term.X), rule) / PRESSURE_SCALE_BAR) ** 2)
+            residual, ess = term.residuals(net(term.X), rule)
+            trust = ESS_WEIGHT * torch.mean(torch.relu(ESS_MIN - ess) ** 2)
+            return liquid_weight * torch.mean((residual / PRESSURE_SCALE_BAR) ** 2) + trust
 
         regulariser = liquid_term
 
     history = _optimise(torch, fit, lambda: (net(fit.X), net(X_probe)), pq, rule, list(net.parameters()),
-                        lr=0.01, eta_min=3e-4, steps=steps, wall_weight=wall_weight, progress=progress,
+                        lr=lr, eta_min=min(3e-4, lr), steps=steps, wall_weight=wall_weight, progress=progress,
                         regulariser=regulariser)
     layers = [m for m in net if isinstance(m, torch.nn.Linear)]
     network = [(m.weight.detach().numpy().tolist(), m.bias.detach().numpy().tolist()) for m in layers]

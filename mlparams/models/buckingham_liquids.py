@@ -15,13 +15,14 @@ import time
 
 import numpy as np
 
+from mlparams.errors import MlparamsError
 from mlparams.models import buckingham_dimers as bd
 from mlparams.models import liquid_pressure as lp
 
 NAME = "buckingham-liquids"
 RULE = "geometric"
 #: Weight of the liquid term: 1 unit = (100 bar)² of mean squared pressure error; the dimer term is in kcal².
-LIQUID_WEIGHT = 0.05
+LIQUID_WEIGHT = 0.005
 
 
 def pressure_table(model, liquids) -> list[dict]:
@@ -40,24 +41,45 @@ def pressure_table(model, liquids) -> list[dict]:
     return rows
 
 
+def reweighted_table(model, liquids, per_frame) -> list[dict]:
+    """Per liquid: the model's pressure by reweighting the frames (bar) and the effective-sample fraction."""
+    import torch
+
+    term = lp.PressureTerm(liquids, np.array(model.feature_mean), np.array(model.feature_std), model.charge_range,
+                           per_frame=per_frame)
+    z = torch.tensor(model._z(term.elements, term.charges))
+    with torch.no_grad():
+        p, ess = term.pressures(z, model.mixing_rule)
+    return [{"liquid": lf.name, "P_reweighted_bar": float(a), "effective_sample_fraction": float(b)}
+            for lf, a, b in zip(liquids, p, ess)]
+
+
 def train(frames_dir, steps: int = 1500, liquid_weight: float = LIQUID_WEIGHT, holdout: bool = True,
-          progress: bool = True):
+          progress: bool = True, init_path=None, lr: float = 0.01, reweight: bool = False):
     """Fit on the training dimers and liquids; with ``holdout``, first a fit without the held-out dimer groups
-    to score them. Returns the model with its metrics."""
+    to score them. ``init_path``: a model file to start from (a later round of sampling and fitting, on frames
+    of that model). ``reweight``: reweight the frames (they must come from ``init_path``'s model) instead of
+    holding them fixed. Returns the model with its metrics."""
     from mlparams.models.dimer_pairs import TRAINING_SETS, VALIDATION_SETS, named_sets
     from mlparams.models.registry import load_buckingham
 
     t0 = time.perf_counter()
+    init = bd.load_model_file(init_path) if init_path is not None else None
     liquids = lp.load_frames(frames_dir, lp.TRAINING_LIQUIDS)
+    per_frame = [lp.load_per_frame(frames_dir, lf.name) for lf in liquids] if reweight else None
+    if reweight and init is None:
+        raise MlparamsError("reweighting starts from the model that sampled the frames; give it with --init")
     data = bd.named_sets(TRAINING_SETS, progress=progress)
     hold = bd.holdout_mask(data)
     metrics = {}
     if holdout:
         part, _ = bd.train_mlp(data.subset(~hold), RULE, steps, liquids=liquids, liquid_weight=liquid_weight,
-                               progress=bd._bar(progress, "holdout fit", steps))
+                               progress=bd._bar(progress, "holdout fit", steps), init=init, lr=lr,
+                               per_frame=per_frame)
         metrics["holdout"] = bd.evaluate(part, data.subset(hold), "holdout")["neutral"]
     model, history = bd.train_mlp(data, RULE, steps, liquids=liquids, liquid_weight=liquid_weight,
-                                  progress=bd._bar(progress, "final fit", steps))
+                                  progress=bd._bar(progress, "final fit", steps), init=init, lr=lr,
+                                  per_frame=per_frame)
     model.name = NAME
     validation = {s: named_sets([s], progress=progress) for s in VALIDATION_SETS}
     s22 = validation["S22by7"]
@@ -67,6 +89,8 @@ def train(frames_dir, steps: int = 1500, liquid_weight: float = LIQUID_WEIGHT, h
         "route": model.route,
         "mixing_rule": model.mixing_rule,
         "liquid_weight": liquid_weight,
+        "initial_model": None if init_path is None else str(init_path),
+        "learning_rate": lr,
         "pressure_scale_bar": lp.PRESSURE_SCALE_BAR,
         "training_liquids": list(lp.TRAINING_LIQUIDS),
         "frames": str(frames_dir),
@@ -82,6 +106,9 @@ def train(frames_dir, steps: int = 1500, liquid_weight: float = LIQUID_WEIGHT, h
         "wall": bd.wall_report(model),
         "pressures": pressure_table(model, liquids),
         "pressures_dimer_only_model": pressure_table(dimer_only, liquids),
+        "reweighting": reweight,
+        "pressures_reweighted": reweighted_table(model, liquids, per_frame) if reweight else None,
+        "pressures_reweighted_initial": reweighted_table(init, liquids, per_frame) if reweight else None,
         "steps": steps,
         "seconds_total": round(time.perf_counter() - t0, 1),
         "python": platform.python_version(),
@@ -111,4 +138,10 @@ def summary_markdown(metrics: dict, when: str, machine: str) -> str:
         lines.append(f"| {row['liquid']} | {row['P_model_bar']:+.0f} ± {row['standard_error_bar']:.0f} | "
                      f"{row['P_exp6_impulsive_bar']:+.0f} | {old['P_model_bar']:+.0f} | "
                      f"{row['P_reference_model_bar']:+.0f} ({row['reference_model']}) |")
+    if metrics.get("pressures_reweighted"):
+        lines += ["", "Reweighted frames (the estimate the fit used; bar, effective-sample fraction):", "",
+                  "| liquid | this model | its start (the sampling model) |", "|---|---|---|"]
+        for row, start in zip(metrics["pressures_reweighted"], metrics["pressures_reweighted_initial"]):
+            lines.append(f"| {row['liquid']} | {row['P_reweighted_bar']:+.0f} "
+                         f"({row['effective_sample_fraction']:.2f}) | {start['P_reweighted_bar']:+.0f} |")
     return "\n".join(lines) + "\n"

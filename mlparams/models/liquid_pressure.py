@@ -38,6 +38,8 @@ BOLTZMANN_KJ_PER_MOL_K = 0.00831446261815324
 BAR_PER_KJ_MOL_NM3 = 1000.0 / 6.02214076e23 / 1e-27 / 1e5
 #: Width of the distance bins of the virial histogram (nm); the midpoint rule's error is tested.
 BIN_NM = 0.0005
+#: Width of the per-frame histograms' bins (nm), coarser than :data:`BIN_NM` to keep them small.
+FRAME_BIN_NM = 0.002
 #: Relative volume change of the finite-difference virial: small enough that no pair crosses the cutoff
 #: (double precision, Reference platform), so it is the virial alone.
 FD_RELATIVE_VOLUME = 1e-6
@@ -47,6 +49,9 @@ FD_RELATIVE_VOLUME_MC = 2e-4
 #: Pressure error that counts as one unit in the fit's liquid term: about 1 % in density for a bulk modulus
 #: of 1 GPa, typical of organic liquids.
 PRESSURE_SCALE_BAR = 100.0
+#: Reweighting's trust region: below this effective-sample fraction the fit pays ESS_WEIGHT·(shortfall)².
+ESS_MIN = 0.5
+ESS_WEIGHT = 100.0
 #: The distance bins at the cutoff that estimate the pair density there (impulsive term).
 EDGE_BINS = 20
 
@@ -88,6 +93,9 @@ class LiquidFrames:
     p_coulomb_impulsive_bar: float  # real-space Coulomb pairs crossing the cutoff (Monte Carlo barostat)
     p_reference_bar: list  # per frame: the reference model's total pressure as a barostat's move sees it
     seconds: float
+    #: Per type, the (A, B, C) of the sampling model when it is an exp-6 model (what reweighting starts from).
+    reference_constants: list | None = None
+    reference_mixing_rule: str | None = None
 
     @property
     def p_rest_bar(self) -> float:
@@ -191,8 +199,9 @@ def virial_histogram(type_index, n_types, i, j, r, g, cutoff_nm: float):
 
 def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equilibrate_ps: float = 10.0,
                   sample_ps: float = 40.0, every_ps: float = 0.2, threads: int = 1, seed: int = 7,
-                  progress=None) -> LiquidFrames:
-    """NVT frames of one liquid at its experimental density with ``model``; their pressure terms."""
+                  progress=None) -> tuple[LiquidFrames, "PerFrame"]:
+    """NVT frames of one liquid at its experimental density with ``model``: their pressure terms, and the
+    per-frame histograms that reweighting needs."""
     import openmm
     from openmm import unit
 
@@ -216,7 +225,7 @@ def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equi
     msys.positions_nm = scaled_positions(np.asarray(msys.positions_nm), molecule, masses, squeeze)
     msys.box_nm = np.asarray(msys.box_nm) * squeeze
     cutoff = protocol.cutoff_nm
-    system, topology, pos = to_openmm(msys, cutoff_nm=cutoff, constraints="HBonds", buckingham_kernel="custom")
+    system, topology, pos = to_openmm(msys, cutoff_nm=cutoff, constraints="HBonds")
     sim = make_simulation(system, topology, pos, temperature_k=T, pressure_bar=None, threads=threads,
                           timestep_ps=protocol.timestep_fs / 1000.0, seed=seed)
     sim.minimizeEnergy(maxIterations=1000)
@@ -226,7 +235,7 @@ def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equi
 
     # Contexts for the finite differences: the whole model, and its Coulomb force group alone (the van der
     # Waals terms of a Lennard-Jones model share that NonbondedForce, so they are zeroed in a copy).
-    full_system, _, _ = to_openmm(msys, cutoff_nm=cutoff, buckingham_kernel="custom")
+    full_system, _, _ = to_openmm(msys, cutoff_nm=cutoff)
     coulomb_system = _coulomb_only(full_system)
     full_ctx = openmm.Context(full_system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("CPU"),
                               {"Threads": str(threads)})
@@ -241,6 +250,10 @@ def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equi
     volume = float(np.prod(box))
     p_coul, p_ref, hist_sum = [], [], {}
     centres = None
+    all_pairs = np.column_stack(np.triu_indices(n_types))
+    n_coarse = int(math.ceil(cutoff / FRAME_BIN_NM))
+    frame_counts = np.zeros((n_frames, len(all_pairs), n_coarse), dtype=np.float32)
+    frame_virial = np.zeros_like(frame_counts)
     kinetic = n * BOLTZMANN_KJ_PER_MOL_K * T / volume * BAR_PER_KJ_MOL_NM3
     for k in range(n_frames):
         sim.step(steps)
@@ -253,6 +266,7 @@ def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equi
         keys, centres, hist = virial_histogram(type_index, n_types, i, j, r, g, cutoff)
         for key, h in zip(map(tuple, keys.tolist()), hist):
             hist_sum[key] = hist_sum.get(key, 0.0) + h
+        frame_counts[k], frame_virial[k] = frame_histograms(type_index, n_types, i, j, r, g, n_coarse)
         if progress:
             progress(k + 1, n_frames)
     keys = sorted(hist_sum)
@@ -266,8 +280,43 @@ def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equi
         p_coulomb_bar=p_coul, p_coulomb_impulsive_bar=0.0, p_reference_bar=p_ref, seconds=0.0,
     )
     frames.p_coulomb_impulsive_bar = coulomb_impulsive_bar(frames)
+    if params.form == "buckingham":
+        frames.reference_constants = np.column_stack([params.type_array(k) for k in ("A", "B", "C")]).tolist()
+        frames.reference_mixing_rule = params.mixing_rule
     frames.seconds = round(time.perf_counter() - t0, 1)
-    return frames
+    return frames, PerFrame(all_pairs, frame_counts, frame_virial,
+                            kinetic + np.asarray(p_coul) + frames.p_coulomb_impulsive_bar)
+
+
+@dataclass
+class PerFrame:
+    """Per-frame histograms of one liquid (:data:`FRAME_BIN_NM` bins) for reweighting.
+
+    ``counts[f, p, b]``: pairs of type pair p in bin b of frame f; ``virial[f, p, b]``: their Σ (r·R)/r (nm);
+    ``p_rest_bar[f]``: kinetic + Coulomb pressure of frame f.
+    """
+
+    pair_types: np.ndarray
+    counts: np.ndarray
+    virial: np.ndarray
+    p_rest_bar: np.ndarray
+
+    @property
+    def r_bins_nm(self) -> np.ndarray:
+        return (np.arange(self.counts.shape[2]) + 0.5) * FRAME_BIN_NM
+
+
+def frame_histograms(type_index, n_types, i, j, r, g, n_bins):
+    """(pair counts, Σ geometric weights) of one frame per (type pair t ≤ u in triu order, coarse bin)."""
+    t, u = type_index[i], type_index[j]
+    lo, hi = np.minimum(t, u), np.maximum(t, u)
+    row = lo * n_types - lo * (lo - 1) // 2 + (hi - lo)  # position of (lo, hi) in np.triu_indices(n_types)
+    b = np.minimum((r / FRAME_BIN_NM).astype(int), n_bins - 1)
+    n_pairs = n_types * (n_types + 1) // 2
+    flat = row * n_bins + b
+    counts = np.bincount(flat, minlength=n_pairs * n_bins).reshape(n_pairs, n_bins)
+    virial = np.bincount(flat, weights=g, minlength=n_pairs * n_bins).reshape(n_pairs, n_bins)
+    return counts, virial
 
 
 def impulsive_bar(frames: LiquidFrames, pair_energy_at_cutoff) -> float:
@@ -357,9 +406,17 @@ def tail_coefficient_numpy(frames: LiquidFrames, c, mixing_rule: str) -> float:
 
 
 class PressureTerm:
-    """Torch tensors of a set of liquids for the fit: per-type features in, model pressures (bar) out."""
+    """Torch tensors of a set of liquids for the fit: per-type features in, model pressures (bar) out.
 
-    def __init__(self, liquids: list[LiquidFrames], feature_mean, feature_std, charge_range: dict):
+    Without ``per_frame`` the frames are held fixed: the pressure's direct dependence on the constants only.
+    With ``per_frame`` (one :class:`PerFrame` per liquid, sampled with an exp-6 model θ₀) the frames are
+    reweighted, ⟨P⟩_θ = Σ wᵢ Pᵢ(θ) / Σ wᵢ with wᵢ = exp(−β[Uᵢ(θ) − Uᵢ(θ₀)]) (Uᵢ: the frame's intermolecular
+    exp-6 energy), which adds the structural response −β·cov(P, ∂U/∂θ) to the derivative; it holds while the
+    effective sample size (Σ wᵢ)²/Σ wᵢ² stays a good fraction of the frames (:meth:`pressures` returns it).
+    """
+
+    def __init__(self, liquids: list[LiquidFrames], feature_mean, feature_std, charge_range: dict,
+                 per_frame: list | None = None):
         import torch
 
         from mlparams.models.buckingham_labels import feature_matrix
@@ -373,35 +430,81 @@ class PressureTerm:
             # charges clamped to each element's training range, as the shipped model does
             charges += [float(np.clip(q, *charge_range[e])) for e, q in zip(lf.type_element, lf.type_charge)]
             self.slices.append((start, len(elements)))
-        self.X = torch.tensor((feature_matrix(elements, np.array(charges)) - feature_mean) / feature_std)
+        self.elements, self.charges = elements, np.array(charges)
+        self.X = torch.tensor((feature_matrix(elements, self.charges) - feature_mean) / feature_std)
         self.pair_types = [torch.tensor(np.asarray(lf.pair_types)) for lf in liquids]
         self.hist = [torch.tensor(np.asarray(lf.virial_hist_nm), dtype=f64) for lf in liquids]
         self.r = [torch.tensor(np.asarray(lf.r_bins_nm), dtype=f64) for lf in liquids]
         self.edge = [torch.tensor(lf.edge_density(), dtype=f64) for lf in liquids]
-        self.target = torch.tensor([lf.P_bar - lf.p_rest_bar for lf in liquids], dtype=f64)
+        self.p_exp = torch.tensor([lf.P_bar for lf in liquids], dtype=f64)
+        self.p_rest = torch.tensor([lf.p_rest_bar for lf in liquids], dtype=f64)
+        self.per_frame = None
+        if per_frame is not None:
+            self.per_frame = [self._frame_tensors(torch, lf, pf) for lf, pf in zip(liquids, per_frame)]
+
+    @staticmethod
+    def _frame_tensors(torch, lf: LiquidFrames, pf: "PerFrame") -> dict:
+        if lf.reference_constants is None:
+            raise MlparamsError(f"the frames of {lf.name} come from {lf.reference_model}, not an exp-6 model; "
+                                "reweighting needs frames sampled with a Buckingham model (sample-liquids --model)")
+        c0 = np.asarray(lf.reference_constants)
+        pt = np.asarray(pf.pair_types)
+        A, B, C = bk.mix(c0[pt[:, 0], 0], c0[pt[:, 0], 1], c0[pt[:, 0], 2], c0[pt[:, 1], 0], c0[pt[:, 1], 1],
+                         c0[pt[:, 1], 2], lf.reference_mixing_rule)
+        counts = np.asarray(pf.counts, dtype=float).reshape(len(pf.counts), -1)
+        e0 = bk.energy(pf.r_bins_nm[None, :], A[:, None], B[:, None], C[:, None]).ravel()
+        return {"pair_types": torch.tensor(pt), "r": torch.tensor(pf.r_bins_nm),
+                "counts": torch.tensor(counts), "virial": torch.tensor(np.asarray(pf.virial, dtype=float)
+                                                                      .reshape(len(pf.virial), -1)),
+                "u0": torch.tensor(counts @ e0), "p_rest": torch.tensor(np.asarray(pf.p_rest_bar, dtype=float)),
+                "beta": 1.0 / (BOLTZMANN_KJ_PER_MOL_K * lf.T_K)}
 
     def exp6_pressures(self, z_types, rule: str):
-        """Exp-6 pressure (bar) of each liquid from the per-type z = (ln A/A0, ln B/B0, ln C/C0) rows."""
+        """Exp-6 pressure (bar) of each liquid on the fixed frames, from per-type z = (ln A/A0, ln B/B0, ln C/C0)."""
         import torch
 
         from mlparams.models.buckingham_dimers import REFERENCE
 
         out = []
-        for (a, b), pt, hist, r, edge, lf in zip(self.slices, self.pair_types, self.hist, self.r, self.edge,
-                                                 self.liquids):
+        for (a, b), pt, hist, r, lf in zip(self.slices, self.pair_types, self.hist, self.r, self.liquids):
             z = z_types[a:b]
             A, B, C = _mix_torch(torch, z[pt[:, 0]], z[pt[:, 1]], rule, REFERENCE)
-            rr = r[None, :]
-            s = torch.clamp(1.0 - rr / bk.SWITCH_NM, min=0.0)
-            denom = rr**6 + bk.DAMPING_NM**6 * s**3
-            dEdr = (-(A / B)[:, None] * torch.exp(-rr / B[:, None])
-                    + C[:, None] * (6.0 * rr**5 - 3.0 * bk.DAMPING_NM**6 * s**2 / bk.SWITCH_NM) / denom**2)
+            _, dEdr = _energy_and_derivative(torch, A, B, C, r)
             direct = -torch.sum(dEdr * hist) / (3.0 * lf.volume_nm3)
-            tail = self._tail(torch, z, lf, rule, REFERENCE) / lf.volume_nm3**2
-            rc = lf.cutoff_nm
-            impulsive = torch.sum((A * torch.exp(-rc / B) - C / rc**6) * edge) / (3.0 * lf.volume_nm3)
-            out.append((direct + tail + impulsive) * BAR_PER_KJ_MOL_NM3)
+            out.append(direct * BAR_PER_KJ_MOL_NM3 + self._long_range_bar(torch, z, lf, A, B, C, rule, REFERENCE))
         return torch.stack(out)
+
+    def _long_range_bar(self, torch, z, lf, A, B, C, rule, reference):
+        """Long-range correction + impulsive term (bar); A, B, C of ``lf.pair_types``."""
+        tail = self._tail(torch, z, lf, rule, reference) / lf.volume_nm3**2
+        rc = lf.cutoff_nm
+        edge = self.edge[self.liquids.index(lf)]
+        impulsive = torch.sum((A * torch.exp(-rc / B) - C / rc**6) * edge) / (3.0 * lf.volume_nm3)
+        return (tail + impulsive) * BAR_PER_KJ_MOL_NM3
+
+    def pressures(self, z_types, rule: str):
+        """(model pressure in bar, effective-sample fraction) per liquid: reweighted frames if per-frame data
+        were given, else the fixed frames (fraction 1)."""
+        import torch
+
+        from mlparams.models.buckingham_dimers import REFERENCE
+
+        if self.per_frame is None:
+            p = self.exp6_pressures(z_types, rule) + self.p_rest
+            return p, torch.ones_like(p)
+        pressures, ess = [], []
+        for (a, b), pt, lf, fr in zip(self.slices, self.pair_types, self.liquids, self.per_frame):
+            z = z_types[a:b]
+            A, B, C = _mix_torch(torch, z[fr["pair_types"][:, 0]], z[fr["pair_types"][:, 1]], rule, REFERENCE)
+            energy, dEdr = _energy_and_derivative(torch, A, B, C, fr["r"])
+            u = fr["counts"] @ energy.reshape(-1)
+            w = torch.softmax(-fr["beta"] * (u - fr["u0"]), dim=0)
+            p_frames = fr["p_rest"] - (fr["virial"] @ dEdr.reshape(-1)) / (3.0 * lf.volume_nm3) * BAR_PER_KJ_MOL_NM3
+            A_lr, B_lr, C_lr = _mix_torch(torch, z[pt[:, 0]], z[pt[:, 1]], rule, REFERENCE)
+            pressures.append(torch.sum(w * p_frames) + self._long_range_bar(torch, z, lf, A_lr, B_lr, C_lr, rule,
+                                                                             REFERENCE))
+            ess.append(1.0 / torch.sum(w**2) / len(w))
+        return torch.stack(pressures), torch.stack(ess)
 
     @staticmethod
     def _tail(torch, z, lf, rule, reference):
@@ -415,8 +518,20 @@ class PressureTerm:
         return 2 * np.pi * n * n * torch.sum(pair_count * integral) / (0.5 * n * (n + 1))
 
     def residuals(self, z_types, rule: str):
-        """Model pressure − experimental pressure (bar) per liquid."""
-        return self.exp6_pressures(z_types, rule) - self.target
+        """(model pressure − experimental pressure in bar, effective-sample fraction) per liquid."""
+        p, ess = self.pressures(z_types, rule)
+        return p - self.p_exp, ess
+
+
+def _energy_and_derivative(torch, A, B, C, r):
+    """Guarded exp-6 E(r) and dE/dr (kJ/mol, kJ/mol/nm) of pairs (rows: A, B, C) at distances r (columns)."""
+    rr = r[None, :]
+    s = torch.clamp(1.0 - rr / bk.SWITCH_NM, min=0.0)
+    denom = rr**6 + bk.DAMPING_NM**6 * s**3
+    A, B, C = A[:, None], B[:, None], C[:, None]
+    energy = A * torch.exp(-rr / B) - C / denom
+    dEdr = -(A / B) * torch.exp(-rr / B) + C * (6.0 * rr**5 - 3.0 * bk.DAMPING_NM**6 * s**2 / bk.SWITCH_NM) / denom**2
+    return energy, dEdr
 
 
 def _mix_torch(torch, z_i, z_j, rule, reference):
@@ -433,32 +548,60 @@ def _mix_torch(torch, z_i, z_j, rule, reference):
 # --- storage -------------------------------------------------------------------------------------------
 
 
-def save_frames(frames: LiquidFrames, folder: Path) -> Path:
-    """``<slug>.json`` in ``folder``, through a temporary name."""
+def frames_path(folder, name: str) -> Path:
+    """Where a liquid's frames live in a folder: ``<slug>.json.gz``."""
     from mlparams.validation.density import _slug
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{_slug(frames.name)}.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(asdict(frames)) + "\n")
+    return Path(folder) / f"{_slug(name)}.json.gz"
+
+
+def save_frames(frames: LiquidFrames, folder: Path, per_frame: "PerFrame | None" = None) -> Path:
+    """Gzipped JSON in ``folder`` (:func:`frames_path`) and, if given, the per-frame histograms beside it
+    (``<slug>.per_frame.npz``), each through a temporary name; the JSON last, so it marks a finished liquid."""
+    import gzip
+
+    path = frames_path(folder, frames.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if per_frame is not None:
+        npz = per_frame_path(path)
+        tmp = npz.with_name(npz.name + ".tmp.npz")
+        np.savez_compressed(tmp, **asdict(per_frame))
+        tmp.replace(npz)
+    tmp = path.with_name(path.name + ".tmp")
+    with gzip.open(tmp, "wt") as fh:
+        fh.write(json.dumps(asdict(frames)) + "\n")
     tmp.replace(path)
     return path
 
 
+def per_frame_path(frames_file: Path) -> Path:
+    return Path(str(frames_file).removesuffix(".json.gz") + ".per_frame.npz")
+
+
+def load_per_frame(folder, name: str) -> PerFrame:
+    """The per-frame histograms of one liquid saved by :func:`save_frames`."""
+    path = per_frame_path(frames_path(folder, name))
+    if not path.is_file():
+        raise MissingFileError(f"{path} does not exist: reweighting needs the per-frame histograms that "
+                               f"'mlparams buckingham sample-liquids --out {folder}' writes")
+    with np.load(path) as d:
+        return PerFrame(d["pair_types"], d["counts"], d["virial"], d["p_rest_bar"])
+
+
 def load_frames(folder, names=None) -> list[LiquidFrames]:
     """The liquids saved in ``folder`` (all, or those named, in that order)."""
+    import gzip
+
     folder = Path(folder)
     if not folder.is_dir():
         raise MissingFileError(f"no liquid frames in {folder}; run 'mlparams buckingham sample-liquids --out {folder}'")
     found = {}
-    for p in sorted(folder.glob("*.json")):
-        if p.name == FAILURES:
-            continue
+    for p in sorted(folder.glob("*.json.gz")):
         try:
-            d = json.loads(p.read_text())
+            with gzip.open(p, "rt") as fh:
+                d = json.loads(fh.read())
             found[d["name"]] = LiquidFrames(**d)
-        except (ValueError, TypeError, KeyError) as exc:
+        except (OSError, ValueError, TypeError, KeyError) as exc:
             raise DataFormatError(f"{p} is not a liquid-frames file ({exc}); delete it and sample again") from None
     if names is None:
         return list(found.values())
@@ -472,7 +615,8 @@ def load_frames(folder, names=None) -> list[LiquidFrames]:
 def _sample_job(row: dict, model: str, profile: str, sample_ps: float, out: str) -> dict:
     """One liquid in a worker: sampled and saved, or the reason it failed (never raises)."""
     try:
-        path = save_frames(sample_liquid(row, model, profile, sample_ps=sample_ps), Path(out))
+        frames, per_frame = sample_liquid(row, model, profile, sample_ps=sample_ps)
+        path = save_frames(frames, Path(out), per_frame)
         return {"name": row["name"], "status": "ok", "path": str(path)}
     except Exception as exc:  # one liquid's failure must not lose the others
         return {"name": row["name"], "status": f"failed: {exc.__class__.__name__}: {str(exc).splitlines()[0][:200]}"}
@@ -488,7 +632,7 @@ def sample_liquids(liquids: str, model: str, out, profile: str = "screen", sampl
     import os
 
     from mlparams.parallel import process_pool
-    from mlparams.validation.density import _slug, read_liquids, split_names
+    from mlparams.validation.density import read_liquids, split_names
 
     rows = {r["name"]: r for r in read_liquids("dev")}
     if liquids == "train":
@@ -503,7 +647,7 @@ def sample_liquids(liquids: str, model: str, out, profile: str = "screen", sampl
                             "(mlparams/data/densities/liquid_densities_dev.csv), 'train' or 'dev'")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    todo = [n for n in names if not (out / f"{_slug(n)}.json").is_file()]
+    todo = [n for n in names if not frames_path(out, n).is_file()]
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     results = []
     if todo:
@@ -518,7 +662,7 @@ def sample_liquids(liquids: str, model: str, out, profile: str = "screen", sampl
     failures = {r["name"]: r["status"] for r in results if r["status"] != "ok"}
     path = out / FAILURES
     old = json.loads(path.read_text()) if path.is_file() else {}
-    old = {k: v for k, v in old.items() if not (out / f"{_slug(k)}.json").is_file()}
+    old = {k: v for k, v in old.items() if not frames_path(out, k).is_file()}
     old.update(failures)
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(old, indent=2) + "\n")

@@ -2,7 +2,8 @@
 
 * ``buckingham`` (default): fitted to intermolecular CCSD(T)-level dimer energies
   (:mod:`mlparams.models.buckingham_dimers`); C ≥ 0; elements H, C, N, O, S.
-* ``buckingham-liquids``: the same fit with liquid pressures at the experimental density as a second target
+* ``buckingham-liquids`` (an experiment, not shipped: ``mlparams buckingham train-liquids`` writes it): the
+  same fit with liquid pressures at the experimental density as a second target
   (:mod:`mlparams.models.buckingham_liquids`).
 * ``buckingham-scans``: the paper's random forest on labels refitted from its homonuclear QM scans with the
   true Coulomb constant and C ≥ 0 (:mod:`mlparams.models.buckingham_rf`).
@@ -17,7 +18,9 @@ import functools
 
 from mlparams.errors import ModelNotTrainedError
 
-BUCKINGHAM_MODELS = ("buckingham", "buckingham-liquids", "buckingham-scans", "buckingham-lal2023")
+BUCKINGHAM_MODELS = ("buckingham", "buckingham-scans", "buckingham-lal2023")
+#: Models that exist once a command has written them (experiments, not shipped): loadable by name.
+EXPERIMENTAL_MODELS = ("buckingham-liquids",)
 
 
 @functools.lru_cache(maxsize=None)
@@ -29,4 +32,5 @@ def load_buckingham(name: str = "buckingham"):
         return buckingham_dimers.load_model_file(buckingham_rf.model_dir() / f"{name}.joblib")
     if name in buckingham_rf.MODELS:
         return buckingham_rf.load_model(name)
-    raise ModelNotTrainedError(f"unknown Buckingham model {name!r}; choose one of {', '.join(BUCKINGHAM_MODELS)}")
+    raise ModelNotTrainedError(f"unknown Buckingham model {name!r}; choose one of "
+                               f"{', '.join(BUCKINGHAM_MODELS + EXPERIMENTAL_MODELS)}")
