@@ -591,7 +591,7 @@ def build_parser() -> argparse.ArgumentParser:
     sl.add_argument("--liquids", default="train", help="'train' (the training liquids), 'dev', or names "
                                                        "separated by commas (default train)")
     sl.add_argument("--model", choices=SYSTEM_MODELS, default="gaff2", help="model that samples the frames (default gaff2)")
-    sl.add_argument("--out", required=True, help="folder for one JSON file per liquid")
+    sl.add_argument("--out", required=True, help="folder for each liquid's <name>.json.gz and <name>.per_frame.npz")
     sl.add_argument("--profile", choices=("screen", "medium", "default"), default="screen",
                     help="box size and cutoff of the density driver's profile (default screen)")
     sl.add_argument("--sample-ps", type=_float_arg, default=40.0, help="sampled NVT time per liquid (default 40 ps)")

@@ -434,7 +434,16 @@ def coulomb_and_vdw(system, positions_nm, box_nm=None, platform: str = "Referenc
         terms.setdefault("coulomb", 0.0)
         return terms
     bare = copy.deepcopy(system)
-    nb = next(f for f in bare.getForces() if isinstance(f, openmm.NonbondedForce))
+    zero_lennard_jones(next(f for f in bare.getForces() if isinstance(f, openmm.NonbondedForce)))
+    coulomb = energy_terms(bare, positions_nm, box_nm, platform)
+    both = terms.pop("coulomb+vdw")
+    terms["coulomb"] = coulomb.get("coulomb+vdw", coulomb.get("coulomb", 0.0))
+    terms["vdw"] = both - terms["coulomb"]
+    return terms
+
+
+def zero_lennard_jones(nb) -> None:
+    """Set every particle's and exception's Lennard-Jones ε of a NonbondedForce to 0 (its Coulomb stays)."""
     for i in range(nb.getNumParticles()):
         q, s, _ = nb.getParticleParameters(i)
         nb.setParticleParameters(i, q, s, 0.0)
@@ -442,11 +451,6 @@ def coulomb_and_vdw(system, positions_nm, box_nm=None, platform: str = "Referenc
         i, j, qq, s, _ = nb.getExceptionParameters(k)
         nb.setExceptionParameters(k, i, j, qq, s, 0.0)
     nb.setUseDispersionCorrection(False)
-    coulomb = energy_terms(bare, positions_nm, box_nm, platform)
-    both = terms.pop("coulomb+vdw")
-    terms["coulomb"] = coulomb.get("coulomb+vdw", coulomb.get("coulomb", 0.0))
-    terms["vdw"] = both - terms["coulomb"]
-    return terms
 
 
 def _has_lj(force) -> bool:
