@@ -13,11 +13,13 @@ uses); intramolecular terms do not change under this scaling. The Coulomb part d
 (AM1-BCC, fixed), so it is measured once per frame with OpenMM by a central finite difference of the
 energy under centre-of-mass scaling; the exp-6 part is a differentiable function of the fitted constants,
 evaluated from a histogram over (type pair, distance) of the geometric weights (r·R)/r, plus the engines'
-long-range correction K/V² (the formula of mlparams' compiled force and LAMMPS' buck tail).
+long-range correction K/V² (the formula of mlparams' compiled force and LAMMPS' buck tail) and the impulsive
+term of pairs crossing the cutoff (:func:`impulsive_bar`).
 
-The frames come from a reference model (GAFF2 first); the estimate is first order in the change of the
-liquid's structure, which is why a refit can be followed by sampling the refitted model itself
-(:func:`sample_liquid` with ``model``). Units: nm, kJ/mol, e inside; pressures in bar.
+The frames come from a reference model. Held fixed (:meth:`PressureTerm.exp6_pressures`), they give only the
+direct dependence of the pressure on the constants, not the liquid's structural response; reweighted
+(:meth:`PressureTerm.pressures` with per-frame histograms of frames sampled with an exp-6 model θ₀) they give
+both, within a trust region on the effective sample size. Units: nm, kJ/mol, e inside; pressures in bar.
 """
 
 from __future__ import annotations
@@ -462,19 +464,20 @@ class PressureTerm:
         from mlparams.models.buckingham_dimers import REFERENCE
 
         out = []
-        for (a, b), pt, hist, r, lf in zip(self.slices, self.pair_types, self.hist, self.r, self.liquids):
+        for (a, b), pt, hist, r, edge, lf in zip(self.slices, self.pair_types, self.hist, self.r, self.edge,
+                                                 self.liquids):
             z = z_types[a:b]
             A, B, C = _mix_torch(torch, z[pt[:, 0]], z[pt[:, 1]], rule, REFERENCE)
             _, dEdr = _energy_and_derivative(torch, A, B, C, r)
             direct = -torch.sum(dEdr * hist) / (3.0 * lf.volume_nm3)
-            out.append(direct * BAR_PER_KJ_MOL_NM3 + self._long_range_bar(torch, z, lf, A, B, C, rule, REFERENCE))
+            out.append(direct * BAR_PER_KJ_MOL_NM3 + self._long_range_bar(torch, z, lf, edge, A, B, C, rule,
+                                                                           REFERENCE))
         return torch.stack(out)
 
-    def _long_range_bar(self, torch, z, lf, A, B, C, rule, reference):
-        """Long-range correction + impulsive term (bar); A, B, C of ``lf.pair_types``."""
+    def _long_range_bar(self, torch, z, lf, edge, A, B, C, rule, reference):
+        """Long-range correction + impulsive term (bar); A, B, C and ``edge`` of ``lf.pair_types``."""
         tail = self._tail(torch, z, lf, rule, reference) / lf.volume_nm3**2
         rc = lf.cutoff_nm
-        edge = self.edge[self.liquids.index(lf)]
         impulsive = torch.sum((A * torch.exp(-rc / B) - C / rc**6) * edge) / (3.0 * lf.volume_nm3)
         return (tail + impulsive) * BAR_PER_KJ_MOL_NM3
 
@@ -489,7 +492,7 @@ class PressureTerm:
             p = self.exp6_pressures(z_types, rule) + self.p_rest
             return p, torch.ones_like(p)
         pressures, ess = [], []
-        for (a, b), pt, lf, fr in zip(self.slices, self.pair_types, self.liquids, self.per_frame):
+        for (a, b), pt, edge, lf, fr in zip(self.slices, self.pair_types, self.edge, self.liquids, self.per_frame):
             z = z_types[a:b]
             A, B, C = _mix_torch(torch, z[fr["pair_types"][:, 0]], z[fr["pair_types"][:, 1]], rule, REFERENCE)
             energy, dEdr = _energy_and_derivative(torch, A, B, C, fr["r"])
@@ -497,8 +500,8 @@ class PressureTerm:
             w = torch.softmax(-fr["beta"] * (u - fr["u0"]), dim=0)
             p_frames = fr["p_rest"] - (fr["virial"] @ dEdr.reshape(-1)) / (3.0 * lf.volume_nm3) * BAR_PER_KJ_MOL_NM3
             A_lr, B_lr, C_lr = _mix_torch(torch, z[pt[:, 0]], z[pt[:, 1]], rule, REFERENCE)
-            pressures.append(torch.sum(w * p_frames) + self._long_range_bar(torch, z, lf, A_lr, B_lr, C_lr, rule,
-                                                                             REFERENCE))
+            pressures.append(torch.sum(w * p_frames) + self._long_range_bar(torch, z, lf, edge, A_lr, B_lr, C_lr,
+                                                                             rule, REFERENCE))
             ess.append(1.0 / torch.sum(w**2) / len(w))
         return torch.stack(pressures), torch.stack(ess)
 
