@@ -414,6 +414,16 @@ def s22_equilibrium(data: DimerPairs) -> np.ndarray:
     return np.array([n.endswith("-1.0") for n in data.name])
 
 
+def validation_metrics(model: DimerBuckinghamModel, validation: dict) -> dict:
+    """Errors on the validation sets (``validation``: set name -> DimerPairs): S22 (S22by7 at 1.0 R_eq), S22by7, JSCH."""
+    s22 = validation["S22by7"]
+    return {
+        "S22": evaluate(model, s22.subset(s22_equilibrium(s22)), "S22 (S22by7 at 1.0 R_eq)"),
+        "S22by7": evaluate(model, s22, "S22by7"),
+        "JSCH": evaluate(model, validation["JSCH"], "JSCH"),
+    }
+
+
 def wall_report(model: DimerBuckinghamModel) -> dict:
     """Worst force (kJ/mol/nm, positive = repulsive) over probe pairs on the wall grids."""
     ps, pq = probe_atoms(model.charge_range)
@@ -457,7 +467,6 @@ def train(routes=ROUTES, rules=("geometric", "arithmetic-b"), steps: int = 1500,
     best = min(comparison, key=lambda r: r["holdout"]["RMSE"])
     model, history = trainers[best["route"]](data, best["mixing_rule"], steps,
                                              progress=_bar(progress, f"final {best['route']}/{best['mixing_rule']}", steps))
-    s22 = validation["S22by7"]
     model.metrics.update({
         "model": NAME,
         "route": model.route,
@@ -473,11 +482,7 @@ def train(routes=ROUTES, rules=("geometric", "arithmetic-b"), steps: int = 1500,
         "comparison": comparison,
         "final_loss_rmse_kcal": history[-1][0],
         "training": evaluate(model, data, "training"),
-        "validation": {
-            "S22": evaluate(model, s22.subset(s22_equilibrium(s22)), "S22 (S22by7 at 1.0 R_eq)"),
-            "S22by7": evaluate(model, s22, "S22by7"),
-            "JSCH": evaluate(model, validation["JSCH"], "JSCH"),
-        },
+        "validation": validation_metrics(model, validation),
         "wall": wall_report(model),
         "steps": steps,
         "seconds_total": round(time.perf_counter() - t0, 1),

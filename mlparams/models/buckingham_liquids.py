@@ -63,13 +63,13 @@ def train(frames_dir, steps: int = 1500, liquid_weight: float = LIQUID_WEIGHT, h
     from mlparams.models.dimer_pairs import TRAINING_SETS, VALIDATION_SETS, named_sets
     from mlparams.models.registry import load_buckingham
 
+    if reweight and init_path is None:
+        raise MlparamsError("reweighting starts from the model that sampled the frames; give it with --init")
     t0 = time.perf_counter()
     init = bd.load_model_file(init_path) if init_path is not None else None
     liquids = lp.load_frames(frames_dir, lp.TRAINING_LIQUIDS)
     per_frame = [lp.load_per_frame(frames_dir, lf.name) for lf in liquids] if reweight else None
-    if reweight and init is None:
-        raise MlparamsError("reweighting starts from the model that sampled the frames; give it with --init")
-    data = bd.named_sets(TRAINING_SETS, progress=progress)
+    data = named_sets(TRAINING_SETS, progress=progress)
     hold = bd.holdout_mask(data)
     metrics = {}
     if holdout:
@@ -82,7 +82,6 @@ def train(frames_dir, steps: int = 1500, liquid_weight: float = LIQUID_WEIGHT, h
                                   per_frame=per_frame)
     model.name = NAME
     validation = {s: named_sets([s], progress=progress) for s in VALIDATION_SETS}
-    s22 = validation["S22by7"]
     dimer_only = load_buckingham("buckingham")
     metrics.update({
         "model": NAME,
@@ -98,11 +97,7 @@ def train(frames_dir, steps: int = 1500, liquid_weight: float = LIQUID_WEIGHT, h
         "validation_sets": list(VALIDATION_SETS),
         "final_loss_rmse_kcal": history[-1][0],
         "training": bd.evaluate(model, data, "training"),
-        "validation": {
-            "S22": bd.evaluate(model, s22.subset(bd.s22_equilibrium(s22)), "S22 (S22by7 at 1.0 R_eq)"),
-            "S22by7": bd.evaluate(model, s22, "S22by7"),
-            "JSCH": bd.evaluate(model, validation["JSCH"], "JSCH"),
-        },
+        "validation": bd.validation_metrics(model, validation),
         "wall": bd.wall_report(model),
         "pressures": pressure_table(model, liquids),
         "pressures_dimer_only_model": pressure_table(dimer_only, liquids),

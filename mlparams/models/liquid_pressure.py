@@ -184,19 +184,28 @@ def virial_pairs(positions, box_nm, molecule, masses, cutoff_nm: float):
     return i, j, r, np.einsum("ij,ij->i", d, R) / r
 
 
-def virial_histogram(type_index, n_types, i, j, r, g, cutoff_nm: float):
-    """Σ of the geometric weights per (type pair t ≤ u, distance bin): (pair types, bin centres, histogram)."""
+def pair_histograms(type_index, n_types, i, j, r, g, bin_nm: float, n_bins: int):
+    """(pair counts, Σ geometric weights) per (type pair t ≤ u in ``np.triu_indices(n_types)`` order, distance bin
+    of width ``bin_nm``); distances beyond the last bin fall into it."""
     t, u = type_index[i], type_index[j]
     lo, hi = np.minimum(t, u), np.maximum(t, u)
-    key = lo * n_types + hi
+    row = lo * n_types - lo * (lo - 1) // 2 + (hi - lo)  # position of (lo, hi) in np.triu_indices(n_types)
+    b = np.minimum((r / bin_nm).astype(int), n_bins - 1)
+    n_pairs = n_types * (n_types + 1) // 2
+    flat = row * n_bins + b
+    counts = np.bincount(flat, minlength=n_pairs * n_bins).reshape(n_pairs, n_bins)
+    virial = np.bincount(flat, weights=g, minlength=n_pairs * n_bins).reshape(n_pairs, n_bins)
+    return counts, virial
+
+
+def virial_histogram(type_index, n_types, i, j, r, g, cutoff_nm: float):
+    """Σ of the geometric weights per (type pair t ≤ u that occurs, :data:`BIN_NM` bin): (pair types, bin
+    centres, histogram)."""
     n_bins = int(math.ceil(cutoff_nm / BIN_NM))
-    b = np.minimum((r / BIN_NM).astype(int), n_bins - 1)
-    keys = np.unique(key)
-    row = np.searchsorted(keys, key)
-    hist = np.zeros((keys.size, n_bins))
-    np.add.at(hist, (row, b), g)
-    centres = (np.arange(n_bins) + 0.5) * BIN_NM
-    return np.column_stack([keys // n_types, keys % n_types]), centres, hist
+    counts, virial = pair_histograms(type_index, n_types, i, j, r, g, BIN_NM, n_bins)
+    present = counts.any(axis=1)
+    pairs = np.column_stack(np.triu_indices(n_types))
+    return pairs[present], (np.arange(n_bins) + 0.5) * BIN_NM, virial[present]
 
 
 def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equilibrate_ps: float = 10.0,
@@ -252,10 +261,11 @@ def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equi
     steps = int(round(every_ps / dt))
     box = np.asarray(msys.box_nm, dtype=float)
     volume = float(np.prod(box))
-    p_coul, p_ref, hist_sum = [], [], {}
-    centres = None
+    p_coul, p_ref = [], []
     all_pairs = np.column_stack(np.triu_indices(n_types))
-    n_coarse = int(math.ceil(cutoff / FRAME_BIN_NM))
+    n_fine, n_coarse = int(math.ceil(cutoff / BIN_NM)), int(math.ceil(cutoff / FRAME_BIN_NM))
+    pair_count_sum = np.zeros((len(all_pairs), n_fine))
+    virial_sum = np.zeros((len(all_pairs), n_fine))
     frame_counts = np.zeros((n_frames, len(all_pairs), n_coarse), dtype=np.float32)
     frame_virial = np.zeros_like(frame_counts)
     kinetic = n * BOLTZMANN_KJ_PER_MOL_K * T / volume * BAR_PER_KJ_MOL_NM3
@@ -267,20 +277,21 @@ def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equi
         p_ref.append(kinetic + fd_pressure_bar(full_ctx, x, box, molecule, masses,
                                                relative_volume=FD_RELATIVE_VOLUME_MC))
         i, j, r, g = virial_pairs(x, box, molecule, masses, cutoff)
-        keys, centres, hist = virial_histogram(type_index, n_types, i, j, r, g, cutoff)
-        for key, h in zip(map(tuple, keys.tolist()), hist):
-            hist_sum[key] = hist_sum.get(key, 0.0) + h
-        frame_counts[k], frame_virial[k] = frame_histograms(type_index, n_types, i, j, r, g, n_coarse)
+        counts, virial = pair_histograms(type_index, n_types, i, j, r, g, BIN_NM, n_fine)
+        pair_count_sum += counts
+        virial_sum += virial
+        frame_counts[k], frame_virial[k] = pair_histograms(type_index, n_types, i, j, r, g, FRAME_BIN_NM, n_coarse)
         if progress:
             progress(k + 1, n_frames)
-    keys = sorted(hist_sum)
+    present = pair_count_sum.any(axis=1)  # type pairs that met within the cutoff
     counts = np.bincount(type_index, minlength=n_types)
     frames = LiquidFrames(
         name=row["name"], smiles=row["smiles"], T_K=T, P_bar=P_bar, rho_exp=rho, reference_model=model,
         n_molecules=n, n_frames=n_frames, volume_nm3=volume, cutoff_nm=cutoff,
         type_element=[t.element for t in params.types], type_charge=[float(t.charge) for t in params.types],
-        type_count=counts.tolist(), pair_types=[list(k) for k in keys], r_bins_nm=centres.tolist(),
-        virial_hist_nm=[(hist_sum[k] / n_frames).tolist() for k in keys], p_kinetic_bar=kinetic,
+        type_count=counts.tolist(), pair_types=all_pairs[present].tolist(),
+        r_bins_nm=((np.arange(n_fine) + 0.5) * BIN_NM).tolist(),
+        virial_hist_nm=(virial_sum[present] / n_frames).tolist(), p_kinetic_bar=kinetic,
         p_coulomb_bar=p_coul, p_coulomb_impulsive_bar=0.0, p_reference_bar=p_ref, seconds=0.0,
     )
     frames.p_coulomb_impulsive_bar = coulomb_impulsive_bar(frames)
@@ -308,19 +319,6 @@ class PerFrame:
     @property
     def r_bins_nm(self) -> np.ndarray:
         return (np.arange(self.counts.shape[2]) + 0.5) * FRAME_BIN_NM
-
-
-def frame_histograms(type_index, n_types, i, j, r, g, n_bins):
-    """(pair counts, Σ geometric weights) of one frame per (type pair t ≤ u in triu order, coarse bin)."""
-    t, u = type_index[i], type_index[j]
-    lo, hi = np.minimum(t, u), np.maximum(t, u)
-    row = lo * n_types - lo * (lo - 1) // 2 + (hi - lo)  # position of (lo, hi) in np.triu_indices(n_types)
-    b = np.minimum((r / FRAME_BIN_NM).astype(int), n_bins - 1)
-    n_pairs = n_types * (n_types + 1) // 2
-    flat = row * n_bins + b
-    counts = np.bincount(flat, minlength=n_pairs * n_bins).reshape(n_pairs, n_bins)
-    virial = np.bincount(flat, weights=g, minlength=n_pairs * n_bins).reshape(n_pairs, n_bins)
-    return counts, virial
 
 
 def impulsive_bar(frames: LiquidFrames, pair_energy_at_cutoff) -> float:
