@@ -231,6 +231,24 @@ def cmd_train_liquids(args) -> int:
     return 0
 
 
+def cmd_fit_gaff2_prior(args) -> int:
+    """Fit the exp-6 network to imitate GAFF2's Lennard-Jones (model buckingham-gaff2); write model and metrics."""
+    from mlparams.benchmarking import envelope, write_json
+    from mlparams.models import buckingham_dimers as bd
+    from mlparams.models.gaff2_prior import fit
+
+    model = fit(steps=args.steps, progress=not args.quiet)
+    path = bd.save_model(model, Path(args.out))
+    write_json(envelope(model.metrics, "fit-gaff2-prior"), Path(args.out) / "metrics.json")
+    m, v = model.metrics, model.metrics["validation"]
+    print(f"per-atom RMS of ln A, ln B, ln C against GAFF2-derived labels: "
+          f"{m['z_rmse']['lnA']:.3f}, {m['z_rmse']['lnB']:.3f}, {m['z_rmse']['lnC']:.3f} ({m['prior_atoms']} atom types)")
+    print(f"E_int RMSE, kcal/mol: training {m['training']['neutral']['RMSE']:.2f}, S22 {v['S22']['neutral']['RMSE']:.2f}, "
+          f"JSCH {v['JSCH']['neutral']['RMSE']:.2f}")
+    print(f"wrote {path}, {path.with_suffix('.json')} and {Path(args.out) / 'metrics.json'}")
+    return 0
+
+
 def cmd_refine_density(args) -> int:
     """Refine the dimer model's length factors against dev densities; write the model and the report."""
     from mlparams.models import buckingham_dimers as bd
@@ -585,6 +603,13 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--model-out", default=None, help="folder for the refined model (default: OUT)")
     rd.add_argument("--quiet", action="store_true")
     rd.set_defaults(func=cmd_refine_density)
+
+    gp = bsub.add_parser("fit-gaff2-prior", help="fit the exp-6 network to imitate GAFF2's Lennard-Jones per element "
+                                                 "and charge (model buckingham-gaff2: a start for train-liquids)")
+    gp.add_argument("--out", required=True, help="folder for buckingham-gaff2.joblib and metrics.json")
+    gp.add_argument("--steps", type=int, default=3000, help="optimiser steps (default 3000)")
+    gp.add_argument("--quiet", action="store_true")
+    gp.set_defaults(func=cmd_fit_gaff2_prior)
 
     sl = bsub.add_parser("sample-liquids", help="NVT frames of dev liquids at their experimental density, with "
                                                 "the pressure terms train-liquids fits to (a rerun resumes)")

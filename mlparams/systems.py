@@ -5,7 +5,7 @@ counts (a liquid box packed with packmol, or one molecule in vacuum), or from a 
 parameter model:
 
 * ``gaff2``: GAFF2's own Lennard-Jones 12-6 (Lorentz–Berthelot), the baseline;
-* ``buckingham``, ``buckingham-liquids`` (an experiment), ``buckingham-scans`` and ``buckingham-lal2023``:
+* ``buckingham``, ``buckingham-liquids`` and ``buckingham-gaff2`` (experiments), ``buckingham-scans`` and ``buckingham-lal2023``:
   per-atom exp-6 constants predicted from element and partial charge, mixed per type pair by the model's
   mixing rule (see :mod:`mlparams.models.registry`);
 * ``gnn`` and ``gnn-molecules``: the graph network's own charges and LJ + Gaussian constants per type pair
@@ -27,7 +27,7 @@ from mlparams.gaff2 import CHARGE_MODEL as AM1BCC, GaffParameters, parametrize
 from mlparams.molecules import Species
 from mlparams.parameters import AtomType, NonbondedParameters
 
-MODELS = ("gaff2", "buckingham", "buckingham-liquids", "buckingham-scans", "buckingham-lal2023", "gnn",
+MODELS = ("gaff2", "buckingham", "buckingham-liquids", "buckingham-gaff2", "buckingham-scans", "buckingham-lal2023", "gnn",
           "gnn-molecules")
 
 

@@ -295,17 +295,7 @@ def train_mlp(train: DimerPairs, rule: str, steps: int = 1500, wall_weight: floa
     cr = _charge_range(train)
     ps, pq = probe_atoms(cr)
     X_probe = torch.tensor((feature_matrix(ps, pq) - mean) / std)
-    f64 = torch.float64
-    net = torch.nn.Sequential(torch.nn.Linear(len(FEATURE_NAMES), HIDDEN, dtype=f64), torch.nn.Tanh(),
-                              torch.nn.Linear(HIDDEN, HIDDEN, dtype=f64), torch.nn.Tanh(),
-                              torch.nn.Linear(HIDDEN, 3, dtype=f64))
-    with torch.no_grad():
-        net[-1].weight.mul_(0.1)
-        net[-1].bias.zero_()
-        if init is not None:
-            for layer, (W, b) in zip([m for m in net if isinstance(m, torch.nn.Linear)], init.network):
-                layer.weight.copy_(torch.tensor(W, dtype=f64))
-                layer.bias.copy_(torch.tensor(b, dtype=f64))
+    net = make_network(torch, init)
     regulariser = None
     if liquids:
         from mlparams.models.liquid_pressure import ESS_MIN, ESS_WEIGHT, PRESSURE_SCALE_BAR, PressureTerm
@@ -322,10 +312,30 @@ def train_mlp(train: DimerPairs, rule: str, steps: int = 1500, wall_weight: floa
     history = _optimise(torch, fit, lambda: (net(fit.X), net(X_probe)), pq, rule, list(net.parameters()),
                         lr=lr, eta_min=min(3e-4, lr), steps=steps, wall_weight=wall_weight, progress=progress,
                         regulariser=regulariser)
-    layers = [m for m in net if isinstance(m, torch.nn.Linear)]
-    network = [(m.weight.detach().numpy().tolist(), m.bias.detach().numpy().tolist()) for m in layers]
-    model = DimerBuckinghamModel(NAME, "mlp", rule, cr, mean.tolist(), std.tolist(), network=network)
+    model = DimerBuckinghamModel(NAME, "mlp", rule, cr, mean.tolist(), std.tolist(), network=network_lists(net))
     return model, history
+
+
+def make_network(torch, init: "DimerBuckinghamModel | None" = None):
+    """The 4 → 24 → 24 → 3 tanh network (float64) of the ``mlp`` route: small random start, or ``init``'s weights."""
+    f64 = torch.float64
+    net = torch.nn.Sequential(torch.nn.Linear(len(FEATURE_NAMES), HIDDEN, dtype=f64), torch.nn.Tanh(),
+                              torch.nn.Linear(HIDDEN, HIDDEN, dtype=f64), torch.nn.Tanh(),
+                              torch.nn.Linear(HIDDEN, 3, dtype=f64))
+    with torch.no_grad():
+        net[-1].weight.mul_(0.1)
+        net[-1].bias.zero_()
+        if init is not None:
+            for layer, (W, b) in zip([m for m in net if isinstance(m, torch.nn.Linear)], init.network):
+                layer.weight.copy_(torch.tensor(W, dtype=f64))
+                layer.bias.copy_(torch.tensor(b, dtype=f64))
+    return net
+
+
+def network_lists(net) -> list:
+    """The network's (W, b) per layer as nested lists (what :class:`DimerBuckinghamModel` stores)."""
+    layers = [m for m in net if isinstance(m, _torch().nn.Linear)]
+    return [(m.weight.detach().numpy().tolist(), m.bias.detach().numpy().tolist()) for m in layers]
 
 
 def atom_classes(elements, charges) -> tuple[np.ndarray, list[tuple[str, float]]]:
@@ -538,7 +548,8 @@ def load_model_file(path: Path) -> DimerBuckinghamModel:
 
     path = Path(path)
     if not path.is_file():
-        command = "train-liquids --frames FRAMES" if path.stem == "buckingham-liquids" else "train-dimers"
+        command = {"buckingham-liquids": "train-liquids --frames FRAMES",
+                   "buckingham-gaff2": "fit-gaff2-prior"}.get(path.stem, "train-dimers")
         raise MissingFileError(f"model file {path} does not exist; run 'mlparams buckingham {command}' to create it")
     p = joblib.load(path)
     if p.get("route") == "rf" and p.get("sklearn_version") != sklearn.__version__:

@@ -5,6 +5,8 @@
 * ``buckingham-liquids`` (an experiment, not shipped: ``mlparams buckingham train-liquids`` writes it): the
   same fit with liquid pressures at the experimental density as a second target
   (:mod:`mlparams.models.buckingham_liquids`).
+* ``buckingham-gaff2`` (an experiment, not shipped: ``mlparams buckingham fit-gaff2-prior`` writes it): the same
+  network fitted to imitate GAFF2's Lennard-Jones, the start of the liquid fit (:mod:`mlparams.models.gaff2_prior`).
 * ``buckingham-scans``: the paper's random forest on labels refitted from its homonuclear QM scans with the
   true Coulomb constant and C ≥ 0 (:mod:`mlparams.models.buckingham_rf`).
 * ``buckingham-lal2023``: the paper's random forest on the authors' published constants (C ≤ 0).
@@ -20,7 +22,7 @@ from mlparams.errors import ModelNotTrainedError
 
 BUCKINGHAM_MODELS = ("buckingham", "buckingham-scans", "buckingham-lal2023")
 #: Models that exist once a command has written them (experiments, not shipped): loadable by name.
-EXPERIMENTAL_MODELS = ("buckingham-liquids",)
+EXPERIMENTAL_MODELS = ("buckingham-liquids", "buckingham-gaff2")
 
 
 @functools.lru_cache(maxsize=None)
@@ -28,7 +30,7 @@ def load_buckingham(name: str = "buckingham"):
     """The shipped model of that name (cached)."""
     from mlparams.models import buckingham_dimers, buckingham_rf
 
-    if name in ("buckingham", "buckingham-liquids"):
+    if name in ("buckingham",) + EXPERIMENTAL_MODELS:
         return buckingham_dimers.load_model_file(buckingham_rf.model_dir() / f"{name}.joblib")
     if name in buckingham_rf.MODELS:
         return buckingham_rf.load_model(name)
