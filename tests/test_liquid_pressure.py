@@ -230,3 +230,35 @@ def test_reweighting_refuses_frames_of_a_lennard_jones_model(sampled_ethanol):
     with pytest.raises(MlparamsError, match="reweighting needs frames sampled with a Buckingham model"):
         lp.PressureTerm([lj], np.array(model.feature_mean), np.array(model.feature_std), model.charge_range,
                         per_frame=[per_frame])
+
+
+def test_cutoff_crossing_is_removed_from_the_coulomb_difference():
+    """Two ions of a PME box at the cutoff: a central difference at ΔV/V = 1e-8 whose boxes put the pair on both
+    sides of r_c jumps by 10⁵ bar; with the crossing subtracted it equals the difference of a pair just inside."""
+    import openmm
+
+    box, rc = np.full(3, 3.0), 0.8
+    system = openmm.System()
+    system.setDefaultPeriodicBoxVectors(*[openmm.Vec3(*row) for row in np.diag(box)])
+    nb = openmm.NonbondedForce()
+    nb.setNonbondedMethod(openmm.NonbondedForce.PME)
+    nb.setCutoffDistance(rc)
+    nb.setEwaldErrorTolerance(5e-4)
+    for q in (0.5, -0.5):
+        system.addParticle(1.0)
+        nb.addParticle(q, 0.1, 0.0)
+    system.addForce(nb)
+    ctx = openmm.Context(system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference"))
+    alpha = nb.getPMEParametersInContext(ctx)[0]
+    mol, masses = np.array([0, 1]), np.ones(2)
+
+    def pressures(d):
+        x = np.array([[1.0, 1.5, 1.5], [1.0 + d, 1.5, 1.5]])
+        raw = lp.fd_pressure_bar(ctx, x, box, mol, masses, relative_volume=1e-8)
+        return raw, raw - lp.crossing_correction_bar(x, box, mol, masses, rc, [0.5, -0.5], alpha, 1e-8)
+
+    raw_cross, fixed_cross = pressures(rc * (1 - 1e-9))  # distances scale by 1 ± 3.3e-9: the pair crosses
+    raw_inside, fixed_inside = pressures(rc * (1 - 1e-6))  # stays inside in both boxes
+    assert abs(raw_cross - raw_inside) > 1e4
+    assert fixed_inside == raw_inside  # nothing crossed, nothing subtracted
+    assert fixed_cross == pytest.approx(raw_inside, abs=0.5)

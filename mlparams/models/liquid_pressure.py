@@ -42,10 +42,10 @@ BAR_PER_KJ_MOL_NM3 = 1000.0 / 6.02214076e23 / 1e-27 / 1e5
 BIN_NM = 0.0005
 #: Width of the per-frame histograms' bins (nm), coarser than :data:`BIN_NM` to keep them small.
 FRAME_BIN_NM = 0.002
-#: Relative volume change of the finite-difference virial: small enough that a pair seldom crosses the cutoff
-#: (double precision, Reference platform; 0.03 bar from the 1e-9 limit on water frames), so it is the virial
-#: alone. At 1e-6, used for the frames committed on 2026-11-22/23, a few per cent of frames held a crossing
-#: pair and a Coulomb jump of 10⁴ bar (README, issue #10).
+#: Relative volume change of the finite-difference virial (double precision, Reference platform; 0.03 bar from
+#: the 1e-9 limit on water frames). Pairs that cross the cutoff between the two boxes are subtracted
+#: (:func:`crossing_correction_bar`): at 1e-6 (frames committed on 2026-11-22/23) a few per cent of frames held
+#: a crossing worth 10⁴ bar, at 1e-8 about one frame in 500 one worth up to 10⁵ bar (README, issue #10).
 FD_RELATIVE_VOLUME = 1e-8
 #: Relative volume change like a Monte Carlo barostat's, for the reference model's own pressure (a diagnostic):
 #: pairs that cross the cutoff contribute, as they do to the barostat's acceptance.
@@ -163,6 +163,42 @@ def fd_pressure_bar(context, positions, box_nm, molecule, masses, groups=None,
     return -(e1 - e2) / (v1 - v2) * BAR_PER_KJ_MOL_NM3
 
 
+def crossing_correction_bar(positions, box_nm, molecule, masses, cutoff_nm: float, charges, alpha_per_nm: float,
+                            relative_volume: float = FD_RELATIVE_VOLUME) -> float:
+    """What pairs crossing the cutoff added to :func:`fd_pressure_bar`'s Coulomb difference (bar); subtract it.
+
+    Between the two scaled boxes of the central difference a pair may cross the cutoff; OpenMM's real-space
+    Ewald term k·qᵢ·qⱼ·erfc(α r)/r is truncated there unshifted, so the energy jumps by its value at r_c and
+    the difference picks up jump/ΔV: rare at a tiny ΔV, but then huge (a frame of 1.8×10⁵ bar was measured at
+    ΔV/V = 1e-8). The pairs within the cutoff of both boxes are listed, the jumps of those in one list only
+    are summed, and their share of the difference returned. The truncation's mean effect is
+    :func:`coulomb_impulsive_bar`, kept apart.
+    """
+    from scipy.special import erfc
+
+    from mlparams.units import COULOMB_KJ_PER_MOL_NM
+
+    volume = float(np.prod(box_nm))
+    n = len(positions)
+    inside, volumes = [], []
+    for sign in (1.0, -1.0):
+        v = volume * (1.0 + sign * relative_volume)
+        s = (v / volume) ** (1.0 / 3.0)
+        i, j, _, _ = virial_pairs(scaled_positions(positions, molecule, masses, s), np.asarray(box_nm) * s,
+                                  molecule, masses, cutoff_nm)
+        inside.append(np.minimum(i, j).astype(np.int64) * n + np.maximum(i, j))
+        volumes.append(v)
+    q = np.asarray(charges, dtype=float)
+    e_cut = COULOMB_KJ_PER_MOL_NM * erfc(alpha_per_nm * cutoff_nm) / cutoff_nm
+
+    def jump(keys):
+        return e_cut * float(np.sum(q[keys // n] * q[keys % n]))
+
+    # E(V+) − E(V−) holds +e(r_c) for each pair inside only at V+, −e(r_c) for each inside only at V−
+    delta_e = jump(np.setdiff1d(inside[0], inside[1])) - jump(np.setdiff1d(inside[1], inside[0]))
+    return -delta_e / (volumes[0] - volumes[1]) * BAR_PER_KJ_MOL_NM3
+
+
 def virial_pairs(positions, box_nm, molecule, masses, cutoff_nm: float):
     """Intermolecular pairs within the cutoff: (i, j, r in nm, geometric weight (r·R_IJ)/r in nm).
 
@@ -256,6 +292,9 @@ def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equi
                               openmm.Platform.getPlatformByName("Reference"))
     coul_ctx = openmm.Context(coulomb_system, openmm.VerletIntegrator(0.001),
                               openmm.Platform.getPlatformByName("Reference"))
+    ewald = next(f for f in coulomb_system.getForces() if isinstance(f, openmm.NonbondedForce))
+    alpha = float(ewald.getPMEParametersInContext(coul_ctx)[0])  # nm⁻¹, for the cutoff-crossing correction
+    atom_charges = msys.parameters.charges
     params = msys.parameters
     type_index = params.atom_type_index
     n_types = len(params.types)
@@ -275,7 +314,8 @@ def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equi
         sim.step(steps)
         x = sim.context.getState(getPositions=True).getPositions(asNumpy=True).value_in_unit(unit.nanometer)
         x = np.asarray(x, dtype=float)
-        p_coul.append(fd_pressure_bar(coul_ctx, x, box, molecule, masses, groups={FORCE_GROUPS["coulomb"]}))
+        p_coul.append(fd_pressure_bar(coul_ctx, x, box, molecule, masses, groups={FORCE_GROUPS["coulomb"]})
+                      - crossing_correction_bar(x, box, molecule, masses, cutoff, atom_charges, alpha))
         p_ref.append(kinetic + fd_pressure_bar(full_ctx, x, box, molecule, masses,
                                                relative_volume=FD_RELATIVE_VOLUME_MC))
         i, j, r, g = virial_pairs(x, box, molecule, masses, cutoff)
