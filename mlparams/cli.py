@@ -214,7 +214,8 @@ def cmd_train_liquids(args) -> int:
 
     weight = bl.LIQUID_WEIGHT if args.liquid_weight is None else args.liquid_weight
     model = bl.train(args.frames, steps=args.steps, liquid_weight=weight, holdout=not args.no_holdout,
-                     progress=not args.quiet, init_path=args.init, lr=args.lr, reweight=args.reweight)
+                     progress=not args.quiet, init_path=args.init, lr=args.lr, reweight=args.reweight,
+                     wall_weight=bl.WALL_WEIGHT if args.wall_weight is None else args.wall_weight)
     path = bd.save_model(model, Path(args.out) if args.out else model_dir())
     record = envelope(model.metrics, "train-liquids")
     m = record["machine"]
@@ -633,6 +634,8 @@ def build_parser() -> argparse.ArgumentParser:
     tl.add_argument("--no-holdout", action="store_true", help="skip the fit that scores held-out dimer groups")
     tl.add_argument("--init", default=None, help="model file to start from (a later round: frames sampled with it)")
     tl.add_argument("--lr", type=_float_arg, default=0.01, help="Adam's initial learning rate (default 0.01)")
+    tl.add_argument("--wall-weight", type=_float_arg, default=None,
+                    help="weight of the short-range wall penalty (default: the module's WALL_WEIGHT, 10)")
     tl.add_argument("--reweight", action="store_true", help="reweight the frames (sampled with the --init model) "
                                                             "instead of holding them fixed")
     tl.add_argument("--out", default=None, help="folder for the model (default: the package's shipped-model folder)")

@@ -23,6 +23,8 @@ NAME = "buckingham-liquids"
 RULE = "geometric"
 #: Weight of the liquid term: 1 unit = (100 bar)² of mean squared pressure error; the dimer term is in kcal².
 LIQUID_WEIGHT = 0.005
+#: Weight of the wall penalty (:func:`mlparams.models.buckingham_dimers._wall_penalty`), as in the dimer fit.
+WALL_WEIGHT = 10.0
 
 
 def pressure_table(model, liquids) -> list[dict]:
@@ -55,11 +57,12 @@ def reweighted_table(model, liquids, per_frame) -> list[dict]:
 
 
 def train(frames_dir, steps: int = 1500, liquid_weight: float = LIQUID_WEIGHT, holdout: bool = True,
-          progress: bool = True, init_path=None, lr: float = 0.01, reweight: bool = False):
+          progress: bool = True, init_path=None, lr: float = 0.01, reweight: bool = False,
+          wall_weight: float = WALL_WEIGHT):
     """Fit on the training dimers and liquids; with ``holdout``, first a fit without the held-out dimer groups
     to score them. ``init_path``: a model file to start from (a later round of sampling and fitting, on frames
     of that model). ``reweight``: reweight the frames (they must come from ``init_path``'s model) instead of
-    holding them fixed. Returns the model with its metrics."""
+    holding them fixed. ``wall_weight``: weight of the dimer fit's wall penalty. Returns the model with its metrics."""
     from mlparams.models.dimer_pairs import TRAINING_SETS, VALIDATION_SETS, named_sets
     from mlparams.models.registry import load_buckingham
 
@@ -75,11 +78,11 @@ def train(frames_dir, steps: int = 1500, liquid_weight: float = LIQUID_WEIGHT, h
     if holdout:
         part, _ = bd.train_mlp(data.subset(~hold), RULE, steps, liquids=liquids, liquid_weight=liquid_weight,
                                progress=bd._bar(progress, "holdout fit", steps), init=init, lr=lr,
-                               per_frame=per_frame)
+                               per_frame=per_frame, wall_weight=wall_weight)
         metrics["holdout"] = bd.evaluate(part, data.subset(hold), "holdout")["neutral"]
     model, history = bd.train_mlp(data, RULE, steps, liquids=liquids, liquid_weight=liquid_weight,
                                   progress=bd._bar(progress, "final fit", steps), init=init, lr=lr,
-                                  per_frame=per_frame)
+                                  per_frame=per_frame, wall_weight=wall_weight)
     model.name = NAME
     validation = {s: named_sets([s], progress=progress) for s in VALIDATION_SETS}
     dimer_only = load_buckingham("buckingham")
@@ -88,6 +91,7 @@ def train(frames_dir, steps: int = 1500, liquid_weight: float = LIQUID_WEIGHT, h
         "route": model.route,
         "mixing_rule": model.mixing_rule,
         "liquid_weight": liquid_weight,
+        "wall_weight": wall_weight,
         "initial_model": None if init_path is None else str(init_path),
         "learning_rate": lr,
         "pressure_scale_bar": lp.PRESSURE_SCALE_BAR,
