@@ -242,8 +242,9 @@ def cmd_fit_gaff2_prior(args) -> int:
     path = bd.save_model(model, Path(args.out))
     write_json(envelope(model.metrics, "fit-gaff2-prior"), Path(args.out) / "metrics.json")
     m, v = model.metrics, model.metrics["validation"]
-    print(f"per-atom RMS of ln A, ln B, ln C against GAFF2-derived labels: "
-          f"{m['z_rmse']['lnA']:.3f}, {m['z_rmse']['lnB']:.3f}, {m['z_rmse']['lnC']:.3f} ({m['prior_atoms']} atom types)")
+    ce = m["curve_error_kJ_mol"]
+    print(f"pair curves against GAFF2's LJ ({m['prior_pairs']} pairs of {m['prior_atoms']} atom types), RMS kJ/mol: "
+          f"{ce['E_LJ_below_1']:.2f} where E_LJ < 1 kJ/mol, {ce['E_LJ_1_to_8']:.2f} from 1 to 8 kJ/mol")
     print(f"E_int RMSE, kcal/mol: training {m['training']['neutral']['RMSE']:.2f}, S22 {v['S22']['neutral']['RMSE']:.2f}, "
           f"JSCH {v['JSCH']['neutral']['RMSE']:.2f}")
     print(f"wrote {path}, {path.with_suffix('.json')} and {Path(args.out) / 'metrics.json'}")

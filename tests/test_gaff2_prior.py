@@ -82,3 +82,24 @@ def test_short_fit_follows_gaff2_curves():
     assert m["curve_error_kJ_mol"]["E_LJ_below_1"] < 0.6
     assert m["curve_error_kJ_mol"]["E_LJ_1_to_8"] < 6.0
     assert m["wall"]["vdw"]["min_force_kJ_mol_nm"] > -50.0
+
+
+def test_command_writes_a_model_the_registry_loads(tmp_path, monkeypatch):
+    """``fit-gaff2-prior`` writes buckingham-gaff2.joblib and metrics.json; MLPARAMS_MODEL_DIR makes the name load."""
+    import json
+
+    from mlparams import cli
+    from mlparams.models.registry import load_buckingham
+
+    monkeypatch.setattr(gp, "LABEL_STEPS", 20)  # the command's output, not the fit's quality, is tested here
+    assert cli.main(["buckingham", "fit-gaff2-prior", "--out", str(tmp_path), "--steps", "5", "--quiet"]) == 0
+    record = json.loads((tmp_path / "metrics.json").read_text())
+    assert record["date_utc"] and record["machine"]  # the results file says when and where
+    assert record["results"]["curve_error_kJ_mol"]["E_LJ_1_to_8"] > 0
+    monkeypatch.setenv("MLPARAMS_MODEL_DIR", str(tmp_path))
+    load_buckingham.cache_clear()
+    try:
+        c = load_buckingham("buckingham-gaff2").predict("O", -0.6)
+        assert c.A_kJ_per_mol > 0 and c.B_nm > 0 and c.C_kJ_per_mol_nm6 > 0
+    finally:
+        load_buckingham.cache_clear()
