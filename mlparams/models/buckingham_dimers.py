@@ -249,6 +249,12 @@ def _charge_range(data: DimerPairs) -> dict:
     return out
 
 
+def feature_scaling(data: DimerPairs) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, std) of the features over the atoms of a dimer set: the network's input standardisation."""
+    X = feature_matrix(data.atom_element.tolist(), data.atom_charge)
+    return X.mean(axis=0), X.std(axis=0) + 1e-12
+
+
 def _optimise(torch, fit, atoms_and_probes, q_probe, rule, params, lr, eta_min, steps, wall_weight, progress,
               regulariser=None) -> list[tuple[float, float]]:
     """Adam with cosine decay on weighted MSE of E_int + wall penalty (+ regulariser); returns (RMSE, wall) per step.
@@ -287,8 +293,7 @@ def train_mlp(train: DimerPairs, rule: str, steps: int = 1500, wall_weight: floa
     """
     torch = _torch()
     torch.manual_seed(SEED)
-    X_all = feature_matrix(train.atom_element.tolist(), train.atom_charge)
-    mean, std = X_all.mean(axis=0), X_all.std(axis=0) + 1e-12
+    mean, std = feature_scaling(train)
     if init is not None:
         mean, std = np.array(init.feature_mean), np.array(init.feature_std)
     fit = _Fit(train, mean, std)
@@ -354,8 +359,7 @@ def train_rf(train: DimerPairs, rule: str, steps: int = 1500, wall_weight: float
     cls, keys = atom_classes(train.atom_element.tolist(), train.atom_charge)
     elements = sorted({s for s, _ in keys})
     elem_of_class = torch.tensor([elements.index(s) for s, _ in keys])
-    X_all = feature_matrix(train.atom_element.tolist(), train.atom_charge)
-    mean, std = X_all.mean(axis=0), X_all.std(axis=0) + 1e-12
+    mean, std = feature_scaling(train)
     fit = _Fit(train, mean, std)
     cls_t = torch.tensor(cls)
     z_elem = torch.zeros(len(elements), 3, dtype=torch.float64, requires_grad=True)

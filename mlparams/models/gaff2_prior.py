@@ -133,8 +133,7 @@ def fit(steps: int = 3000, wall_weight: float = 10.0, progress: bool = True):
     torch = bd._torch()
     torch.manual_seed(bd.SEED)
     data = named_sets(TRAINING_SETS, progress=progress)
-    X_all = feature_matrix(data.atom_element.tolist(), data.atom_charge)
-    mean, std = X_all.mean(axis=0), X_all.std(axis=0) + 1e-12
+    mean, std = bd.feature_scaling(data)
     cr = bd._charge_range(data)
     smiles = pd.read_csv(MOLECULES_CSV)["smiles"].tolist()
     atoms = prior_atoms(smiles)
