@@ -215,7 +215,8 @@ def cmd_train_liquids(args) -> int:
     weight = bl.LIQUID_WEIGHT if args.liquid_weight is None else args.liquid_weight
     model = bl.train(args.frames, steps=args.steps, liquid_weight=weight, holdout=not args.no_holdout,
                      progress=not args.quiet, init_path=args.init, lr=args.lr, reweight=args.reweight,
-                     wall_weight=bl.WALL_WEIGHT if args.wall_weight is None else args.wall_weight)
+                     wall_weight=bl.WALL_WEIGHT if args.wall_weight is None else args.wall_weight,
+                     liquids=args.liquids)
     path = bd.save_model(model, Path(args.out) if args.out else model_dir())
     record = envelope(model.metrics, "train-liquids")
     m = record["machine"]
@@ -615,8 +616,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sl = bsub.add_parser("sample-liquids", help="NVT frames of dev liquids at their experimental density, with "
                                                 "the pressure terms train-liquids fits to (a rerun resumes)")
-    sl.add_argument("--liquids", default="train", help="'train' (the training liquids), 'dev', or names "
-                                                       "separated by commas (default train)")
+    sl.add_argument("--liquids", default="train", help="names separated by commas, where 'train' stands for the "
+                                                       "training liquids and 'dev' for all (default train)")
     sl.add_argument("--model", choices=SYSTEM_MODELS, default="gaff2", help="model that samples the frames (default gaff2)")
     sl.add_argument("--out", required=True, help="folder for each liquid's <name>.json.gz and <name>.per_frame.npz")
     sl.add_argument("--profile", choices=("screen", "medium", "default"), default="screen",
@@ -629,6 +630,8 @@ def build_parser() -> argparse.ArgumentParser:
     tl = bsub.add_parser("train-liquids", help="fit exp-6 constants to dimer energies and liquid pressures "
                                                "together (model buckingham-liquids)")
     tl.add_argument("--frames", required=True, help="folder written by sample-liquids")
+    tl.add_argument("--liquids", default="train", help="liquids whose frames are fitted, as in sample-liquids, "
+                                                       "e.g. 'train,nitromethane' (default train)")
     tl.add_argument("--liquid-weight", type=_float_arg, default=None,
                     help="weight of the pressure term per (100 bar)^2 (default: the module's LIQUID_WEIGHT)")
     tl.add_argument("--steps", type=int, default=1500, help="optimiser steps per fit (default 1500)")

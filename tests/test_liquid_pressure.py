@@ -140,12 +140,31 @@ def test_train_liquids_needs_frames(run_cli, tmp_path):
     assert not list(tmp_path.glob("*.joblib"))
 
 
+def test_train_liquids_refuses_an_unknown_liquid(run_cli, tmp_path):
+    proc = run_cli("buckingham", "train-liquids", "--frames", str(tmp_path), "--liquids", "train,mercury",
+                   "--out", str(tmp_path))
+    assert proc.returncode == 2
+    assert "unknown liquid(s) mercury" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not list(tmp_path.glob("*.joblib"))
+
+
 def test_training_liquids_are_dev_liquids():
     from mlparams.validation.density import read_liquids
 
     names = {r["name"] for r in read_liquids("dev")}
     assert set(lp.TRAINING_LIQUIDS) <= names
     assert len(set(lp.TRAINING_LIQUIDS)) == len(lp.TRAINING_LIQUIDS) == 14
+
+
+def test_liquid_selection_expands_train_and_keeps_names_with_commas():
+    from mlparams.errors import MlparamsError
+
+    names = lp.select_liquids("train,nitromethane,2,2,4-trimethylpentane,water")
+    assert names == list(lp.TRAINING_LIQUIDS) + ["nitromethane", "2,2,4-trimethylpentane"]
+    assert lp.select_liquids("acetone") == ["acetone"]
+    assert len(lp.select_liquids("dev")) == 41
+    with pytest.raises(MlparamsError, match="unknown liquid.*mercury"):
+        lp.select_liquids("train,mercury")
 
 
 def test_frames_round_trip_and_a_corrupt_file(ethanol_frame, tmp_path):

@@ -5,7 +5,8 @@ wall) with one more term: on frames of training liquids held at their experiment
 molecular pressure must equal the experimental pressure (:mod:`mlparams.models.liquid_pressure`). This puts
 condensed-phase data into the fit itself, as force-field builders do, instead of stretching a fitted model
 afterwards (:mod:`mlparams.models.density_refinement`, which cost the dimers too much). The training liquids
-are :data:`mlparams.models.liquid_pressure.TRAINING_LIQUIDS`; the other dev liquids are held out.
+are :data:`mlparams.models.liquid_pressure.TRAINING_LIQUIDS` unless others are named; the other dev liquids are
+held out.
 """
 
 from __future__ import annotations
@@ -58,11 +59,12 @@ def reweighted_table(model, liquids, per_frame) -> list[dict]:
 
 def train(frames_dir, steps: int = 1500, liquid_weight: float = LIQUID_WEIGHT, holdout: bool = True,
           progress: bool = True, init_path=None, lr: float = 0.01, reweight: bool = False,
-          wall_weight: float = WALL_WEIGHT):
+          wall_weight: float = WALL_WEIGHT, liquids: str = "train"):
     """Fit on the training dimers and liquids; with ``holdout``, first a fit without the held-out dimer groups
     to score them. ``init_path``: a model file to start from (a later round of sampling and fitting, on frames
     of that model). ``reweight``: reweight the frames (they must come from ``init_path``'s model) instead of
-    holding them fixed. ``wall_weight``: weight of the dimer fit's wall penalty. Returns the model with its metrics."""
+    holding them fixed. ``wall_weight``: weight of the dimer fit's wall penalty. ``liquids``: the liquids whose
+    frames are fitted (:func:`mlparams.models.liquid_pressure.select_liquids`). Returns the model with its metrics."""
     from mlparams.models.dimer_pairs import TRAINING_SETS, VALIDATION_SETS, named_sets
     from mlparams.models.registry import load_buckingham
 
@@ -70,7 +72,8 @@ def train(frames_dir, steps: int = 1500, liquid_weight: float = LIQUID_WEIGHT, h
         raise MlparamsError("reweighting starts from the model that sampled the frames; give it with --init")
     t0 = time.perf_counter()
     init = bd.load_model_file(init_path) if init_path is not None else None
-    liquids = lp.load_frames(frames_dir, lp.TRAINING_LIQUIDS)
+    liquid_names = lp.select_liquids(liquids)
+    liquids = lp.load_frames(frames_dir, liquid_names)
     per_frame = [lp.load_per_frame(frames_dir, lf.name) for lf in liquids] if reweight else None
     data = named_sets(TRAINING_SETS, progress=progress)
     hold = bd.holdout_mask(data)
@@ -95,7 +98,7 @@ def train(frames_dir, steps: int = 1500, liquid_weight: float = LIQUID_WEIGHT, h
         "initial_model": None if init_path is None else str(init_path),
         "learning_rate": lr,
         "pressure_scale_bar": lp.PRESSURE_SCALE_BAR,
-        "training_liquids": list(lp.TRAINING_LIQUIDS),
+        "training_liquids": liquid_names,
         "frames": str(frames_dir),
         "training_sets": list(TRAINING_SETS),
         "validation_sets": list(VALIDATION_SETS),

@@ -651,6 +651,22 @@ def load_frames(folder, names=None) -> list[LiquidFrames]:
     return [found[n] for n in names]
 
 
+def select_liquids(spec: str) -> list[str]:
+    """Dev-liquid names from ``spec``: names separated by commas, where ``train`` stands for
+    :data:`TRAINING_LIQUIDS` and ``dev`` for every dev liquid (e.g. ``train,nitromethane``); duplicates once."""
+    from mlparams.validation.density import read_liquids, split_names
+
+    known = [r["name"] for r in read_liquids("dev")]
+    names = []
+    for piece in split_names(spec, set(known) | {"train", "dev"}):
+        names += list(TRAINING_LIQUIDS) if piece == "train" else known if piece == "dev" else [piece]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise MlparamsError(f"unknown liquid(s) {', '.join(unknown) or repr(spec)}; give names from the dev set "
+                            "(mlparams/data/densities/liquid_densities_dev.csv), 'train' or 'dev', separated by commas")
+    return list(dict.fromkeys(names))
+
+
 def _sample_job(row: dict, model: str, profile: str, sample_ps: float, out: str) -> dict:
     """One liquid in a worker: sampled and saved, or the reason it failed (never raises)."""
     try:
@@ -671,19 +687,10 @@ def sample_liquids(liquids: str, model: str, out, profile: str = "screen", sampl
     import os
 
     from mlparams.parallel import process_pool
-    from mlparams.validation.density import read_liquids, split_names
+    from mlparams.validation.density import read_liquids
 
     rows = {r["name"]: r for r in read_liquids("dev")}
-    if liquids == "train":
-        names = list(TRAINING_LIQUIDS)
-    elif liquids == "dev":
-        names = list(rows)
-    else:
-        names = split_names(liquids, rows)
-    unknown = [n for n in names if n not in rows]
-    if unknown:
-        raise MlparamsError(f"unknown liquid(s) {', '.join(unknown)}; give names from the dev set "
-                            "(mlparams/data/densities/liquid_densities_dev.csv), 'train' or 'dev'")
+    names = select_liquids(liquids)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     todo = [n for n in names if not frames_path(out, n).is_file()]
