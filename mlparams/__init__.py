@@ -15,8 +15,8 @@ def predict(element, charge, model="buckingham"):
 
     Returns a :class:`mlparams.forms.buckingham.BuckinghamConstants` with A in kJ/mol, B in nm and C in
     kJ/mol·nm⁶ for E(r) = A·exp(−r/B) − C/r⁶. ``model`` is ``"buckingham"`` (fitted to dimer
-    interaction energies, C ≥ 0), ``"buckingham-liquids"`` (an experiment: fitted to the dimers and to liquid
-    pressures at experimental densities; exists once ``mlparams buckingham train-liquids`` has written it),
+    interaction energies, C ≥ 0), ``"buckingham-liquids"`` (fitted to the dimers and to 16 liquids'
+    pressures at their experimental densities, from a GAFF2-imitating start: the model for liquids),
     ``"buckingham-gaff2"`` (an experiment: the network fitted to GAFF2's LJ curves; ``fit-gaff2-prior`` writes it), ``"buckingham-scans"`` (the paper's recipe on its covalent scans, C ≥ 0) or
     ``"buckingham-lal2023"`` (the authors' constants, C ≤ 0).
     """

@@ -59,7 +59,9 @@ DEMO_DISTANCES_NM = (0.15, 0.20, 0.25, 0.30, 0.35)
 def _model_score(model) -> str:
     m = model.metrics
     if "validation" in m:
-        return f"fitted to dimers, route {m['route']}; S22 RMSE {m['validation']['S22']['neutral']['RMSE']:.2f} kcal/mol"
+        what = (f"fitted to dimers and {len(m['training_liquids'])} liquids' pressures" if "training_liquids" in m
+                else "fitted to dimers")
+        return f"{what}, route {m['route']}; S22 RMSE {m['validation']['S22']['neutral']['RMSE']:.2f} kcal/mol"
     return "test R2 A/B/C = " + "/".join(f"{v:.3f}" for v in m.get("test_r2", {}).values())
 
 

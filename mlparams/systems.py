@@ -5,7 +5,8 @@ counts (a liquid box packed with packmol, or one molecule in vacuum), or from a 
 parameter model:
 
 * ``gaff2``: GAFF2's own Lennard-Jones 12-6 (Lorentz–Berthelot), the baseline;
-* ``buckingham``, ``buckingham-liquids`` and ``buckingham-gaff2`` (experiments), ``buckingham-scans`` and ``buckingham-lal2023``:
+* ``buckingham``, ``buckingham-liquids``, ``buckingham-gaff2`` (an experiment), ``buckingham-scans`` and
+  ``buckingham-lal2023``:
   per-atom exp-6 constants predicted from element and partial charge, mixed per type pair by the model's
   mixing rule (see :mod:`mlparams.models.registry`);
 * ``gnn`` and ``gnn-molecules``: the graph network's own charges and LJ + Gaussian constants per type pair

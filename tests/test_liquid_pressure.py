@@ -281,3 +281,41 @@ def test_cutoff_crossing_is_removed_from_the_coulomb_difference():
     assert abs(raw_cross - raw_inside) > 1e4
     assert fixed_inside == raw_inside  # nothing crossed, nothing subtracted
     assert fixed_cross == pytest.approx(raw_inside, abs=0.5)
+
+
+@pytest.mark.parametrize("folder", ["prior_round3_w0.05", "prior_round4_w0.05"])
+def test_committed_liquid_fit_reproduces_its_dimer_errors_and_keeps_its_wall(folder):
+    """The committed rounds of the liquid fit: their S22 and JSCH errors as recorded, and every probe pair,
+    Coulomb included, repulsive from 0.08 to 0.12 nm (the rounds before them failed this; wall weight 1e5)."""
+    import json
+    from pathlib import Path
+
+    from mlparams.models import buckingham_dimers as bd
+    from mlparams.models.dimer_pairs import named_sets
+
+    path = Path(__file__).parents[1] / "validation" / "results" / "buckingham_liquids" / folder
+    model = bd.load_model_file(path / "buckingham-liquids.joblib")
+    recorded = json.loads((path / "metrics.json").read_text())["results"]
+    assert recorded["wall_weight"] == 1e5 and "nitromethane" in recorded["training_liquids"]
+    validation = {s: named_sets([s], progress=False) for s in ("S22by7", "JSCH")}
+    metrics = bd.validation_metrics(model, validation)
+    for key in ("S22", "JSCH"):
+        assert metrics[key]["neutral"]["RMSE"] == pytest.approx(recorded["validation"][key]["neutral"]["RMSE"],
+                                                               abs=1e-9)
+    wall = bd.wall_report(model)
+    assert wall["total"]["min_force_kJ_mol_nm"] > 0 and wall["vdw"]["min_force_kJ_mol_nm"] > 0
+
+
+def test_shipped_liquid_model_is_the_committed_last_round():
+    """``buckingham-liquids`` in the package is prior round 4, byte for byte, and the registry loads it."""
+    from pathlib import Path
+
+    from mlparams.models.registry import BUCKINGHAM_MODELS, load_buckingham
+
+    root = Path(__file__).parents[1]
+    shipped = root / "mlparams" / "data" / "models" / "buckingham-liquids.joblib"
+    assert shipped.read_bytes() == (root / "validation" / "results" / "buckingham_liquids" / "prior_round4_w0.05"
+                                    / "buckingham-liquids.joblib").read_bytes()
+    assert "buckingham-liquids" in BUCKINGHAM_MODELS
+    model = load_buckingham("buckingham-liquids")
+    assert model.metrics["wall_weight"] == 1e5 and model.mixing_rule == "geometric"
