@@ -283,7 +283,7 @@ def test_cutoff_crossing_is_removed_from_the_coulomb_difference():
     assert fixed_cross == pytest.approx(raw_inside, abs=0.5)
 
 
-@pytest.mark.parametrize("folder", ["prior_round3_w0.05", "prior_round4_w0.05"])
+@pytest.mark.parametrize("folder", ["prior_round3_w0.05", "prior_round4_w0.05", "prior_round5_w0.2"])
 def test_committed_liquid_fit_reproduces_its_dimer_errors_and_keeps_its_wall(folder):
     """The committed rounds of the liquid fit: their S22 and JSCH errors as recorded, and every probe pair,
     Coulomb included, repulsive from 0.08 to 0.12 nm (the rounds before them failed this; wall weight 1e5)."""
@@ -307,14 +307,14 @@ def test_committed_liquid_fit_reproduces_its_dimer_errors_and_keeps_its_wall(fol
 
 
 def test_shipped_liquid_model_is_the_committed_last_round():
-    """``buckingham-liquids`` in the package is prior round 4, byte for byte, and the registry loads it."""
+    """``buckingham-liquids`` in the package is prior round 5, byte for byte, and the registry loads it."""
     from pathlib import Path
 
     from mlparams.models.registry import BUCKINGHAM_MODELS, load_buckingham
 
     root = Path(__file__).parents[1]
     shipped = root / "mlparams" / "data" / "models" / "buckingham-liquids.joblib"
-    assert shipped.read_bytes() == (root / "validation" / "results" / "buckingham_liquids" / "prior_round4_w0.05"
+    assert shipped.read_bytes() == (root / "validation" / "results" / "buckingham_liquids" / "prior_round5_w0.2"
                                     / "buckingham-liquids.joblib").read_bytes()
     assert "buckingham-liquids" in BUCKINGHAM_MODELS
     model = load_buckingham("buckingham-liquids")
