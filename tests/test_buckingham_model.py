@@ -21,6 +21,15 @@ from mlparams.models.buckingham_rf import (
 )
 
 
+#: The labels are nonlinear least-squares fits of the QM scans; their last digits follow the CPU's BLAS kernels
+#: (on 2026-11-23 an AMD EPYC gave R² of buckingham-scans 1.7e-8 away from the value recorded on another), so the
+#: recorded R² are checked to 1e-6, not to the last bit.
+R2_TOLERANCE = 1e-6
+#: Retraining on such labels can move a forest split: on that machine buckingham-scans' R² of A came out 0.193
+#: against the recorded 0.184 (same hyperparameters chosen). Retraining is checked to 0.02 in R².
+RETRAIN_R2_TOLERANCE = 0.02
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_shipped_model_predicts_held_out_configurations_as_reported(name):
     model = load_model(name)
@@ -28,7 +37,7 @@ def test_shipped_model_predicts_held_out_configurations_as_reported(name):
     X_test, y_test = held_out_split(name)
     y_pred = np.array([[c.A_kJ_per_mol, c.B_nm, c.C_kJ_per_mol_nm6] for c in model.predict_rows(X_test)])
     for i, target in enumerate(TARGET_NAMES):
-        assert r2_score(y_test[:, i], y_pred[:, i]) == pytest.approx(shipped["test_r2"][target], abs=1e-9)
+        assert r2_score(y_test[:, i], y_pred[:, i]) == pytest.approx(shipped["test_r2"][target], abs=R2_TOLERANCE)
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -37,7 +46,7 @@ def test_retraining_reproduces_the_shipped_metrics(name):
     shipped = json.loads((model_dir() / f"{name}.json").read_text())
     assert metrics["best_params"] == shipped["best_params"]
     for target in TARGET_NAMES:
-        assert metrics["test_r2"][target] == pytest.approx(shipped["test_r2"][target], abs=1e-9)
+        assert metrics["test_r2"][target] == pytest.approx(shipped["test_r2"][target], abs=RETRAIN_R2_TOLERANCE)
 
 
 def test_paper_faithful_model_reaches_the_papers_accuracy():
