@@ -15,3 +15,6 @@ cp "$out/cnn/model/cnn.pt" "$out/cnn/model/cnn.json" mlparams/data/models/diffus
 read -r sigma eps < <(.venv/bin/python -c "import json; d = json.load(open('$out/methane_identified.json')); print(round(d['sigma_nm'], 3), round(d['epsilon_meV'], 3))")
 .venv/bin/mlparams diffusion methane --out "$out/methane_identified" --sigma "$sigma" --epsilon "$eps"
 .venv/bin/mlparams diffusion methane --out "$out/methane_trappe"            # TraPPE-UA: 0.373 nm, 148 K
+# What the maps can tell: the best any method can do (sigma and epsilon enter only through U~), and the shipped
+# CNN on maps simulated at the theoretical values (the paper's Table 1 setting).
+.venv/bin/mlparams diffusion identifiability --out "$out/identifiability" --quiet

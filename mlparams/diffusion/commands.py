@@ -92,6 +92,28 @@ def cmd_identify(args) -> int:
     return 0
 
 
+def cmd_identifiability(args) -> int:
+    from tqdm import tqdm
+
+    from mlparams.diffusion.cnn import DiffusionCNN
+    from mlparams.diffusion.identifiability import report
+
+    model = DiffusionCNN.load(args.model or default_model_dir())
+    bar = tqdm(total=6 + 2 * args.theory_n, desc="identify maps at the theoretical values", unit="map",
+               file=sys.stderr, disable=args.quiet)
+    record = report(model, args.out, args.seed, args.n, theory_n=args.theory_n,
+                    progress=lambda k, total: bar.update(k - bar.n))
+    bar.close()
+    b = record["bound"]
+    print(f"best possible from the maps (gas and U~ exact): sigma {b['sigma_mean_rel_err_pct']:.2f} %, epsilon "
+          f"{b['epsilon_mean_rel_err_pct']:.2f} %, prediction {b['prediction_pct_mean']:.1f} % on average")
+    for g, r in record["theory_many"].items():
+        print(f"{g} at the theoretical values: prediction {r['prediction_pct_mean']:.1f} % (lowest "
+              f"{r['prediction_pct_min']:.1f} %) over {r['n']} maps")
+    print(f"wrote {Path(args.out) / 'identifiability.md'}, identifiability.json, identifiability.png")
+    return 0
+
+
 def cmd_methane(args) -> int:
     from mlparams.diffusion.methane import run_methane
 
@@ -114,6 +136,16 @@ def _positive(text):
         v = float("nan")
     if not v > 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return v
+
+
+def _positive_int(text):
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a whole number of at least 1")
     return v
 
 
@@ -152,6 +184,18 @@ def add_parser(sub) -> None:
     ide.add_argument("--model", default=None, help="model folder (default: the shipped one)")
     ide.add_argument("--json", action="store_true")
     ide.set_defaults(func=cmd_identify)
+
+    idf = dsub.add_parser("identifiability", help="the best any method can do from the maps (sigma and epsilon "
+                                                  "enter only through U~), and the CNN on maps at the theoretical values")
+    idf.add_argument("--out", required=True, help="folder for identifiability.md/.json/.png")
+    idf.add_argument("--model", default=None, help="model folder (default: the shipped one)")
+    idf.add_argument("--seed", type=int, default=13, help="prior draws for the bound (default 13: the parameters of "
+                                                          "the test set of 'diffusion train --seed 11')")
+    idf.add_argument("--n", type=_positive_int, default=1000, help="prior draws for the bound (default 1000)")
+    idf.add_argument("--theory-n", type=_positive_int, default=250,
+                     help="maps per gas at the theoretical values (default 250)")
+    idf.add_argument("--quiet", action="store_true")
+    idf.set_defaults(func=cmd_identifiability)
 
     me = dsub.add_parser("methane", help="liquid methane (111.7 K) with a united-atom LJ site, OpenMM and LAMMPS")
     me.add_argument("--out", required=True)
