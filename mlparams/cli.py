@@ -218,7 +218,7 @@ def cmd_train_liquids(args) -> int:
     model = bl.train(args.frames, steps=args.steps, liquid_weight=weight, holdout=not args.no_holdout,
                      progress=not args.quiet, init_path=args.init, lr=args.lr, reweight=args.reweight,
                      wall_weight=bl.WALL_WEIGHT if args.wall_weight is None else args.wall_weight,
-                     liquids=args.liquids)
+                     liquids=args.liquids, set_balance=args.set_balance)
     path = bd.save_model(model, Path(args.out) if args.out else model_dir())
     record = envelope(model.metrics, "train-liquids")
     m = record["machine"]
@@ -642,6 +642,8 @@ def build_parser() -> argparse.ArgumentParser:
     tl.add_argument("--lr", type=_float_arg, default=0.01, help="Adam's initial learning rate (default 0.01)")
     tl.add_argument("--wall-weight", type=_float_arg, default=None,
                     help="weight of the short-range wall penalty (default: the module's WALL_WEIGHT, 10)")
+    tl.add_argument("--set-balance", type=_float_arg, default=None,
+                    help="dimer sets weighted by n_set^(1 - balance): 0 every dimer alike (default), 1 every set alike")
     tl.add_argument("--reweight", action="store_true", help="reweight the frames (sampled with the --init model) "
                                                             "instead of holding them fixed")
     tl.add_argument("--out", default=None, help="folder for the model (default: the package's shipped-model folder)")

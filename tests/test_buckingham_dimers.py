@@ -90,6 +90,23 @@ def test_holdout_keeps_whole_groups_together():
     assert 0 < hold.sum() < data.n_dimers
 
 
+
+def test_set_balance_weighs_sets_by_their_neutral_dimers():
+    """Balance 0: every neutral dimer 1 (repulsive ones less, charged ones 0); balance 1: each set's neutral
+    dimers share one unit of weight, so a small set counts as much as a large one."""
+    data = named_sets(["HBC6", "A24"], progress=False)
+    w0, w1 = bd.weights(data, 0.0), bd.weights(data, 1.0)
+    attractive = (data.e_ref_kcal <= 0) & ~data.charged
+    assert np.allclose(w0[attractive], 1.0) and np.all(w0[data.charged] == 0)
+    n = {s: np.sum((data.set_name == s) & ~data.charged) for s in ("HBC6", "A24")}
+    assert n["HBC6"] > 4 * n["A24"]  # the test needs sets of very different sizes
+    for s in n:
+        k = (data.set_name == s) & attractive
+        assert np.allclose(w1[k], 1.0 / n[s])
+    mid = bd.weights(data, 0.5)
+    k = (data.set_name == "HBC6") & attractive
+    assert np.allclose(mid[k], n["HBC6"] ** -0.5)
+
 def test_elements_outside_the_training_data_are_refused(model):
     with pytest.raises(UnknownElementError, match="trained on .* not Cl"):
         model.predict("Cl", -0.1)

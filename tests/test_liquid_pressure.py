@@ -283,10 +283,12 @@ def test_cutoff_crossing_is_removed_from_the_coulomb_difference():
     assert fixed_cross == pytest.approx(raw_inside, abs=0.5)
 
 
-@pytest.mark.parametrize("folder", ["prior_round3_w0.05", "prior_round4_w0.05", "prior_round5_w0.2"])
+@pytest.mark.parametrize("folder", ["prior_round3_w0.05", "prior_round4_w0.05", "prior_round5_w0.2",
+                                    "set_balance/w0.2_balance1", "set_balance/w0_balance1"])
 def test_committed_liquid_fit_reproduces_its_dimer_errors_and_keeps_its_wall(folder):
-    """The committed rounds of the liquid fit: their S22 and JSCH errors as recorded, and every probe pair,
-    Coulomb included, repulsive from 0.08 to 0.12 nm (the rounds before them failed this; wall weight 1e5)."""
+    """The committed rounds of the liquid fit (and two set-balance experiments): their S22 and JSCH errors as
+    recorded, and every probe pair, Coulomb included, repulsive from 0.08 to 0.12 nm (the rounds before them
+    failed this; wall weight 1e5)."""
     import json
     from pathlib import Path
 
@@ -304,6 +306,12 @@ def test_committed_liquid_fit_reproduces_its_dimer_errors_and_keeps_its_wall(fol
                                                                abs=1e-9)
     wall = bd.wall_report(model)
     assert wall["total"]["min_force_kJ_mol_nm"] > 0 and wall["vdw"]["min_force_kJ_mol_nm"] > 0
+    if "set_balance" in folder:  # balance 1 lets HBC6 pull the formic acid dimer only without the liquids
+        assert recorded["set_balance"] == 1.0
+        data = named_sets(["HBC6"], progress=False)
+        e = bd.predict_dimers(model, data)[0]
+        signed = float(np.mean((e - data.e_ref_kcal)[~data.charged]))
+        assert (signed < 0.5) == (recorded["liquid_weight"] == 0), signed
 
 
 def test_shipped_liquid_model_is_the_committed_last_round():

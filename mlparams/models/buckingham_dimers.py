@@ -76,13 +76,16 @@ def holdout_mask(data: DimerPairs, fraction: float = HOLDOUT_FRACTION) -> np.nda
 def weights(data: DimerPairs, set_balance: float | None = None) -> np.ndarray:
     """Loss weight per dimer: exp(−max(E_ref, 0)/8 kcal/mol) × (n_set)^−balance; 0 for charged dimers.
 
-    ``set_balance`` 0 weighs every dimer alike (SSI's 2,600 residue pairs then dominate); 1 gives every set
-    the same total weight.
+    n_set counts the set's neutral dimers (those the loss sees). ``set_balance`` 0 weighs every dimer alike
+    (SSI's 2,600 residue pairs then dominate); 1 gives every set the same number of dimers' worth of weight
+    (before the exp factor).
     """
     balance = SET_BALANCE if set_balance is None else set_balance
-    w = np.exp(-np.clip(data.e_ref_kcal, 0.0, None) / WEIGHT_SCALE_KCAL) * (~data.charged)
-    names, inverse, counts = np.unique(data.set_name, return_inverse=True, return_counts=True)
-    return w * counts[inverse].astype(float) ** (-balance)
+    neutral = ~data.charged
+    w = np.exp(-np.clip(data.e_ref_kcal, 0.0, None) / WEIGHT_SCALE_KCAL) * neutral
+    names, inverse = np.unique(data.set_name, return_inverse=True)
+    counts = np.maximum(np.bincount(inverse, weights=neutral.astype(float), minlength=len(names)), 1.0)
+    return w * counts[inverse] ** (-balance)
 
 
 # --- the model as shipped (NumPy inference) ---------------------------------------------------------------
@@ -179,7 +182,7 @@ def _torch():
 class _Fit:
     """Tensors of one DimerPairs set for the torch loss."""
 
-    def __init__(self, data: DimerPairs, mean, std):
+    def __init__(self, data: DimerPairs, mean, std, set_balance: float | None = None):
         torch = _torch()
         self.data = data
         self.X = torch.tensor((feature_matrix(data.atom_element.tolist(), data.atom_charge) - mean) / std)
@@ -189,7 +192,7 @@ class _Fit:
         self.dimer = torch.tensor(data.pair_dimer)
         self.coulomb = torch.tensor(data.coulomb_kcal())
         self.ref = torch.tensor(data.e_ref_kcal)
-        self.w = torch.tensor(weights(data))
+        self.w = torch.tensor(weights(data, set_balance))
 
 
 def _pair_energy(torch, z_i, z_j, r, rule):
@@ -282,7 +285,7 @@ def _optimise(torch, fit, atoms_and_probes, q_probe, rule, params, lr, eta_min, 
 
 def train_mlp(train: DimerPairs, rule: str, steps: int = 1500, wall_weight: float = 10.0, progress=None,
               liquids=None, liquid_weight: float = 0.0, init: "DimerBuckinghamModel | None" = None,
-              lr: float = 0.01, per_frame=None):
+              lr: float = 0.01, per_frame=None, set_balance: float | None = None):
     """Fit the network end to end; returns (model without metrics, loss history).
 
     ``liquids`` (a list of :class:`mlparams.models.liquid_pressure.LiquidFrames`) adds the liquids' pressure
@@ -290,13 +293,14 @@ def train_mlp(train: DimerPairs, rule: str, steps: int = 1500, wall_weight: floa
     ``init``: start from this model's network (and its feature scaling) instead of a random one.
     ``per_frame``: per-frame histograms of the liquids (sampled with ``init``): reweight the frames instead of
     holding them fixed (:class:`mlparams.models.liquid_pressure.PressureTerm`).
+    ``set_balance``: the dimer weights' set balance (:func:`weights`; default the module's SET_BALANCE).
     """
     torch = _torch()
     torch.manual_seed(SEED)
     mean, std = feature_scaling(train)
     if init is not None:
         mean, std = np.array(init.feature_mean), np.array(init.feature_std)
-    fit = _Fit(train, mean, std)
+    fit = _Fit(train, mean, std, set_balance)
     cr = _charge_range(train)
     ps, pq = probe_atoms(cr)
     X_probe = torch.tensor((feature_matrix(ps, pq) - mean) / std)

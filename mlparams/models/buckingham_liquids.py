@@ -59,12 +59,14 @@ def reweighted_table(model, liquids, per_frame) -> list[dict]:
 
 def train(frames_dir, steps: int = 1500, liquid_weight: float = LIQUID_WEIGHT, holdout: bool = True,
           progress: bool = True, init_path=None, lr: float = 0.01, reweight: bool = False,
-          wall_weight: float = WALL_WEIGHT, liquids: str = "train"):
+          wall_weight: float = WALL_WEIGHT, liquids: str = "train", set_balance: float | None = None):
     """Fit on the training dimers and liquids; with ``holdout``, first a fit without the held-out dimer groups
     to score them. ``init_path``: a model file to start from (a later round of sampling and fitting, on frames
     of that model). ``reweight``: reweight the frames (they must come from ``init_path``'s model) instead of
     holding them fixed. ``wall_weight``: weight of the dimer fit's wall penalty. ``liquids``: the liquids whose
-    frames are fitted (:func:`mlparams.models.liquid_pressure.select_liquids`). Returns the model with its metrics."""
+    frames are fitted (:func:`mlparams.models.liquid_pressure.select_liquids`). ``set_balance``: weight of each
+    dimer set ∝ n_set^(1 − balance) (:func:`mlparams.models.buckingham_dimers.weights`; 0, the default, weighs
+    every dimer alike). Returns the model with its metrics."""
     from mlparams.models.dimer_pairs import TRAINING_SETS, VALIDATION_SETS, named_sets
     from mlparams.models.registry import load_buckingham
 
@@ -81,11 +83,11 @@ def train(frames_dir, steps: int = 1500, liquid_weight: float = LIQUID_WEIGHT, h
     if holdout:
         part, _ = bd.train_mlp(data.subset(~hold), RULE, steps, liquids=liquids, liquid_weight=liquid_weight,
                                progress=bd._bar(progress, "holdout fit", steps), init=init, lr=lr,
-                               per_frame=per_frame, wall_weight=wall_weight)
+                               per_frame=per_frame, wall_weight=wall_weight, set_balance=set_balance)
         metrics["holdout"] = bd.evaluate(part, data.subset(hold), "holdout")["neutral"]
     model, history = bd.train_mlp(data, RULE, steps, liquids=liquids, liquid_weight=liquid_weight,
                                   progress=bd._bar(progress, "final fit", steps), init=init, lr=lr,
-                                  per_frame=per_frame, wall_weight=wall_weight)
+                                  per_frame=per_frame, wall_weight=wall_weight, set_balance=set_balance)
     model.name = NAME
     validation = {s: named_sets([s], progress=progress) for s in VALIDATION_SETS}
     dimer_only = load_buckingham("buckingham")
@@ -95,6 +97,7 @@ def train(frames_dir, steps: int = 1500, liquid_weight: float = LIQUID_WEIGHT, h
         "mixing_rule": model.mixing_rule,
         "liquid_weight": liquid_weight,
         "wall_weight": wall_weight,
+        "set_balance": bd.SET_BALANCE if set_balance is None else set_balance,
         "initial_model": None if init_path is None else str(init_path),
         "learning_rate": lr,
         "pressure_scale_bar": lp.PRESSURE_SCALE_BAR,
