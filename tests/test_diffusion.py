@@ -130,7 +130,7 @@ def test_best_estimate_from_u_tilde_lies_on_its_curve_and_bounds_any_method():
         for x, grid in zip(best, (sig, eps)):  # each estimate minimises its own expected relative error
             loss = [np.sum(w * np.abs(v - grid) / grid) for v in (x, 0.99 * x, 1.01 * x)]
             assert loss[0] <= min(loss[1:])
-        with pytest.raises(ValueError, match="outside the"):
+        with pytest.raises(MlparamsError, match="outside the"):
             I.posterior_on_curve(gas, 2.0 * u)
     drawn = D.draw(np.random.default_rng(13), 300)
     b = I.bound(drawn)

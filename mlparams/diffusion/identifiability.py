@@ -23,6 +23,7 @@ import numpy as np
 
 from mlparams.diffusion import dataset as D
 from mlparams.diffusion.activation import THEORY
+from mlparams.errors import MlparamsError
 
 #: σ points on each iso-Ũ curve (the posterior is smooth: 2,001 points resolve its median to < 0.01 %).
 CURVE_POINTS = 2001
@@ -44,7 +45,8 @@ def posterior_on_curve(substance: str, u_mev: float, points: int = CURVE_POINTS)
     inside = (eps >= e0 * (1 - h)) & (eps <= e0 * (1 + h))
     w = np.where(inside, 1.0 / np.abs(shape4), 0.0)
     if w.sum() == 0:
-        raise ValueError(f"Ũ = {u_mev} meV lies outside the {substance} prior box")
+        raise MlparamsError(f"Ũ = {u_mev} meV lies outside the {substance} prior box (±{100 * h:.0f} % in σ and ε); "
+                            "no σ, ε of the data set's range give it")
     return sigma, eps, w / w.sum()
 
 
