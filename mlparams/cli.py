@@ -716,7 +716,8 @@ def build_parser() -> argparse.ArgumentParser:
     vd.set_defaults(func=cmd_validate_density)
 
     vc = vsub.add_parser("compare-densities", help="set density results of several models side by side")
-    vc.add_argument("results", nargs="+", help="LABEL=FOLDER of a density run, e.g. gaff2=DIR")
+    vc.add_argument("results", nargs="+", help="LABEL=FOLDER of a density run, e.g. gaff2=DIR; FOLDER may join "
+                                               "several with + (one model run into two folders)")
     vc.add_argument("--out", required=True, help="output stem: writes OUT.md and OUT.png")
     vc.set_defaults(func=cmd_compare_densities)
     vk = vsub.add_parser("density-cost", help="minutes per liquid and error reached, from density result folders")

@@ -96,6 +96,10 @@ def test_compare_sets_models_side_by_side_on_common_liquids(tmp_path):
     assert result["stats"]["b"]["mean_signed_rel_pct"] == pytest.approx(2.0)
     text = (tmp_path / "cmp.md").read_text()
     assert "failed: box collapsed" in text and (tmp_path / "cmp.png").is_file()
+    # one model's liquids in two folders: "a+b" reads both, the first folder winning a repeated liquid
+    merged = compare({"ab": f"{tmp_path / 'a'}+{tmp_path / 'b'}", "b": tmp_path / "b"}, tmp_path / "cmp2")
+    assert merged["common"] == ["water"] and merged["stats"]["ab"]["mean_signed_rel_pct"] == pytest.approx(-10.0)
+    assert merged["stats"]["ab"]["n_run"] == 2
 
 
 def test_cost_reports_minutes_errors_and_the_goal(tmp_path):

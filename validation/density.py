@@ -369,6 +369,15 @@ def run(liquids: str, model: str, engine: str, out, profile: str = "default", jo
     return summary
 
 
+def _read_merged(folders) -> dict:
+    """Results of one or more result folders ("DIR" or "DIR1+DIR2"), the first folder winning a repeated liquid."""
+    merged = {}
+    for folder in str(folders).split("+"):
+        for name, row in _read_results(Path(folder) / "density_results.csv").items():
+            merged.setdefault(name, row)
+    return merged
+
+
 def _read_results(path: Path) -> dict:
     if not path.is_file():
         return {}
@@ -477,9 +486,11 @@ def plots(done: dict, out: Path, title: str) -> None:
 def compare(folders: dict, out) -> dict:
     """Set models' results (label -> result folder) side by side on the liquids every one of them finished.
 
-    Writes OUT.md (a table and the mean unsigned/signed errors on the common liquids) and OUT.png (parity).
+    A label's folder may be several joined by "+" (one model's liquids run into two folders); a liquid found in
+    more than one is taken from the first. Writes OUT.md (a table and the mean unsigned/signed errors on the
+    common liquids) and OUT.png (parity).
     """
-    results = {label: _read_results(Path(folder) / "density_results.csv") for label, folder in folders.items()}
+    results = {label: _read_merged(folder) for label, folder in folders.items()}
     ok = {label: {n: r for n, r in done.items() if str(r["status"]) == "ok"} for label, done in results.items()}
     all_names = sorted(set().union(*[set(d) for d in results.values()]))
     common = [n for n in all_names if all(n in d for d in ok.values())]
