@@ -80,3 +80,11 @@ if [ "${BAND_EXPERIMENT:-0}" = 1 ]; then
     --liquids dev --only "water,n-octane,ethanol,ethylene carbonate" --model gnn --engine openmm --profile screen \
     --out validation/results/gnn/gaff2_band/density/screen --jobs 2 --quiet
 fi
+
+# Frames of two polar liquids sampled with `gnn` itself at their experimental density (NVT, screen profile): the
+# GNN's own pressure there, and the data a GNN liquid-pressure stage would start from (per-frame histograms are
+# not committed). About 10-15 min per liquid, two at a time.
+if [ "${GNN_FRAMES:-0}" = 1 ]; then
+  .venv/bin/mlparams buckingham sample-liquids --liquids "water,ethylene carbonate" --model gnn \
+    --out validation/results/gnn/frames_gnn --quiet
+fi
