@@ -16,7 +16,6 @@ them.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +90,7 @@ def report(model, out, seed: int, n: int, theory_n: int = 250, noise: float = 0.
     """Bound over ``n`` prior draws from ``seed`` (seed 13, n 1000: the parameters of the CNN's test set), and the
     CNN on maps at the theoretical values: six in the paper's Table 1 order and ``theory_n`` per gas.
     Writes identifiability.json, identifiability.md and identifiability.png in ``out``; returns the record."""
+    from mlparams.benchmarking import write_json
     from mlparams.diffusion.report import PAPER_TABLE1, prediction_pct
 
     out = Path(out)
@@ -102,13 +102,13 @@ def report(model, out, seed: int, n: int, theory_n: int = 250, noise: float = 0.
     rng = np.random.default_rng(seed + 1000)
     six = theory_samples(PAPER_ORDER, seed + 1000)
     many = theory_samples(["methane"] * theory_n + ["propane"] * theory_n, seed + 2000)
+    samples = six + many
     preds = []
-    for k in range(0, len(six + many), 100):
-        batch = (six + many)[k:k + 100]
-        preds += model.predict(D.maps(batch, noise=noise, rng=rng))
+    for k in range(0, len(samples), 100):
+        preds += model.predict(D.maps(samples[k:k + 100], noise=noise, rng=rng))
         if progress:
-            progress(len(preds), len(six + many))
-    pct = np.array([prediction_pct(p, s) for p, s in zip(preds, six + many)])
+            progress(len(preds), len(samples))
+    pct = np.array([prediction_pct(p, s) for p, s in zip(preds, samples)])
     record["theory_six"] = [{"substance": s.substance, "identified": p["substance"], "sigma_nm": p["sigma_nm"],
                              "epsilon_meV": p["epsilon_meV"], "prediction_pct": float(q)}
                             for s, p, q in zip(six, preds[:6], pct[:6])]
@@ -122,9 +122,7 @@ def report(model, out, seed: int, n: int, theory_n: int = 250, noise: float = 0.
             "sigma_nm_mean": float(sig.mean()), "sigma_nm_sd": float(sig.std()),
             "epsilon_meV_mean": float(eps.mean()), "epsilon_meV_sd": float(eps.std()),
             "identified_correctly_pct": 100.0 * float(np.mean([preds[k]["substance"] == g for k in idx]))}
-    tmp = out / "identifiability.json.tmp"
-    tmp.write_text(json.dumps(record, indent=1) + "\n")
-    tmp.replace(out / "identifiability.json")
+    write_json(record, out / "identifiability.json")
 
     b, c = record["bound"], record["cnn_test_set"] or {}
     lines = ["# What the maps can tell about σ and ε", "",
@@ -161,7 +159,7 @@ def report(model, out, seed: int, n: int, theory_n: int = 250, noise: float = 0.
     tmp = out / "identifiability.md.tmp"
     tmp.write_text("\n".join(lines) + "\n")
     tmp.replace(out / "identifiability.md")
-    _plot(record, six + many, preds, out / "identifiability.png")
+    _plot(record, samples, preds, out / "identifiability.png")
     return record
 
 
