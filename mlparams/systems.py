@@ -9,7 +9,7 @@ parameter model:
   ``buckingham-lal2023``:
   per-atom exp-6 constants predicted from element and partial charge, mixed per type pair by the model's
   mixing rule (see :mod:`mlparams.models.registry`);
-* ``gnn`` and ``gnn-molecules``: the graph network's own charges and LJ + Gaussian constants per type pair
+* ``gnn``, ``gnn-molecules`` and ``gnn-liquids``: the graph network's own charges and LJ + Gaussian constants per type pair
   (:mod:`mlparams.gnn.predictor`).
 
 Charges are AM1-BCC (the GNN models: their own) unless per-species charges are given. Pair exclusions and 1-4 pairs come from the bond
@@ -29,7 +29,7 @@ from mlparams.molecules import Species
 from mlparams.parameters import AtomType, NonbondedParameters
 
 MODELS = ("gaff2", "buckingham", "buckingham-liquids", "buckingham-gaff2", "buckingham-scans", "buckingham-lal2023", "gnn",
-          "gnn-molecules")
+          "gnn-molecules", "gnn-liquids")
 
 
 @dataclass

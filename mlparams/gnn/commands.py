@@ -112,6 +112,91 @@ def train(out, qm_set=None, cfg=None, dimer_sets=None, progress: bool = True, re
     return summary
 
 
+def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: int = 20,
+                  liquid_weight: float | None = None, learning_rate: float = 1e-4, threads: int = 2,
+                  reweight: bool = False, progress: bool = True) -> dict:
+    """The liquid stage (:mod:`mlparams.gnn.liquids`) from the heads file ``init`` (default: the shipped
+    ``gnn.pt``), on frames that model sampled (``frames``: a ``buckingham sample-liquids --model gnn…`` folder
+    with per-frame histograms); writes ``gnn-liquids.pt``/``.json``, ``liquid_stage.json`` and
+    ``liquid_stage.png`` to ``out``."""
+    import torch
+
+    from mlparams.gnn.datasets import GraphTable, conformer_pairs, default_qm_set, load_conformers, load_dimers
+    from mlparams.gnn.graphs import batch
+    from mlparams.gnn.liquids import DEFAULT_LIQUIDS, LIQUID_WEIGHT, GnnPressureTerm, check_reference
+    from mlparams.gnn.predictor import GNN_MODELS, load
+    from mlparams.gnn.training import HeadTrainer, TrainingConfig
+    from mlparams.model_files import save_model
+    from mlparams.models import liquid_pressure as lp
+    from mlparams.models.dimer_pairs import TRAINING_SETS
+
+    init = Path(init) if init else Path(__file__).resolve().parents[1] / "data" / "models" / "gnn" / "gnn.pt"
+    if init.suffix != ".pt" or init.stem not in GNN_MODELS or not init.is_file():
+        raise MlparamsError(f"--init {init}: give a heads file <folder>/gnn.pt or <folder>/gnn-liquids.pt that exists")
+    liquid_weight = LIQUID_WEIGHT if liquid_weight is None else liquid_weight
+    torch.set_num_threads(threads)
+    t0 = time.time()
+    names = lp.select_liquids(liquids or ",".join(DEFAULT_LIQUIDS))
+    frames_list = lp.load_frames(frames, names)
+    per_frame = [lp.load_per_frame(frames, n) for n in names] if reweight else None
+    reference = load(init.stem, str(init.parent))
+    term = GnnPressureTerm(frames_list, per_frame, reference, reweight=reweight)
+    check_reference(term, reference)
+    cfg = TrainingConfig(threads=threads)
+    qm_set = default_qm_set()
+    table = GraphTable()
+    conf = load_conformers(qm_set, table)
+    dimers = load_dimers(tuple(TRAINING_SETS), table, progress)
+    with torch.no_grad():
+        _, _, h = reference.embedding_model(batch(table.graphs))
+    trainer = HeadTrainer(h, table, conf, conformer_pairs(conf, table), cfg, dimers)
+    trainer.heads.load_state_dict(reference.heads.state_dict())
+    result = trainer.stage_liquids(term, epochs, liquid_weight, learning_rate, progress)
+    meta = {**json.loads(init.with_suffix(".json").read_text()), **result, "initial_model": str(init),
+            "frames": str(frames), "reweighting": reweight, "date": date.today().isoformat(),
+            "machine": f"{platform.machine()} {platform.processor() or ''} {threads} threads".strip(),
+            "seconds": round(time.time() - t0, 1)}
+    for key in ("energy_history", "kd_history"):
+        meta.pop(key, None)
+    meta["liquid_dimer_history"] = meta.pop("dimer_history")
+    out = Path(out)
+    save_model(out, "gnn-liquids", trainer.heads.state_dict(), meta)
+    report = {k: v for k, v in meta.items() if k not in ("config",)}
+    from mlparams.benchmarking import write_json
+
+    write_json(report, out / "liquid_stage.json")
+    liquid_stage_plot(report, out / "liquid_stage.png")
+    return report
+
+
+def liquid_stage_plot(report: dict, path) -> None:
+    """Pressure on the frames and held-out dimer RMSE over the liquid stage's epochs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    hist = report["liquid_history"]
+    epochs = [row[0] for row in hist]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for k, name in enumerate(report["liquids"]):
+        axes[0].plot(epochs, [row[2][k] for row in hist], marker="o", label=name)
+    axes[0].axhline(0.0, color="k", lw=0.8)
+    axes[0].set_xlabel("epoch")
+    axes[0].set_ylabel("reweighted pressure / bar")
+    axes[0].set_title("pressure on the frames at the experimental density")
+    axes[0].legend(fontsize=8)
+    d = np.array(report["liquid_dimer_history"], dtype=float)
+    axes[1].plot(d[:, 0], d[:, 1], label="training dimers")
+    axes[1].plot(d[:, 0], d[:, 2], label="held-out training dimers")
+    axes[1].set_xlabel("epoch")
+    axes[1].set_ylabel("E_int RMSE / kcal mol⁻¹")
+    axes[1].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def training_curves(meta1, meta2, meta3, path) -> None:
     import matplotlib
 
@@ -275,6 +360,20 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_train_liquids(args) -> int:
+    report = train_liquids(args.frames, check_out_dir(args.out), args.liquids, args.init, args.epochs,
+                           args.liquid_weight, args.learning_rate, args.threads, args.reweight,
+                           progress=not args.quiet)
+    for name, p_exp, before, after, ess in zip(report["liquids"], report["pressure_experiment_bar"],
+                                                report["pressure_before_bar"], report["pressure_after_bar"],
+                                                report["effective_sample_fraction_after"]):
+        print(f"{name:24s} P on frames {before:+8.0f} -> {after:+8.0f} bar (experiment {p_exp:+.0f}; "
+              f"effective samples {ess:.2f})")
+    print(f"held-out training dimers: RMSE {report['dimer_rmse_holdout_before_kcal']:.2f} -> "
+          f"{report['dimer_rmse_holdout_kcal']:.2f} kcal/mol (epoch {report['best_epoch']})")
+    return 0
+
+
 def cmd_distributions(args) -> int:
     stats = distributions(args.model, check_out_dir(args.out), args.qm_set)
     print(json.dumps(stats, indent=1))
@@ -325,6 +424,24 @@ def add_parser(sub) -> None:
     tr.add_argument("--restart", action="store_true", help="retrain stages even if finished ones are in --out")
     tr.add_argument("--quiet", action="store_true")
     tr.set_defaults(func=cmd_train)
+
+    tl = gsub.add_parser("train-liquids", help="the liquid stage: continue a GNN on liquid pressures of frames it "
+                                               "sampled itself (reweighted), writes gnn-liquids.pt")
+    tl.add_argument("--frames", required=True, help="folder from 'buckingham sample-liquids --model gnn' (or "
+                                                    "gnn-liquids) with per-frame histograms")
+    tl.add_argument("--out", required=True, help="model folder to write (gnn-liquids.*, liquid_stage.*)")
+    tl.add_argument("--liquids", default=None, help="liquids fitted, names separated by commas "
+                                                    "(default: water, ethanol, n-octane, ethylene carbonate)")
+    tl.add_argument("--init", default=None, help="heads file of the model that sampled the frames "
+                                                 "(default: the shipped gnn.pt)")
+    tl.add_argument("--epochs", type=int, default=20)
+    tl.add_argument("--liquid-weight", type=float, default=None, help="per (100 bar)^2 (default 0.005)")
+    tl.add_argument("--learning-rate", type=float, default=1e-4)
+    tl.add_argument("--threads", type=int, default=2)
+    tl.add_argument("--reweight", action="store_true", help="reweight the frames (trust region on the effective "
+                                                            "sample size) instead of holding them fixed")
+    tl.add_argument("--quiet", action="store_true")
+    tl.set_defaults(func=cmd_train_liquids)
 
     di = gsub.add_parser("distributions", help="σ, ε and charge distributions over the QM set (PNG + JSON)")
     di.add_argument("--model", choices=GNN_MODELS, default="gnn")

@@ -164,3 +164,18 @@ def vdw_curve(c, r) -> torch.Tensor:
     for k, centre in enumerate(GAUSSIAN_CENTRES_A):
         e = e + c[:, 2 + 2 * k, None] * torch.exp(-((r - centre) ** 2) / (c[:, 3 + 2 * k, None] ** 2 + WIDTH_EPSILON_A2))
     return e
+
+
+def vdw_energy_and_slope(c, r) -> tuple[torch.Tensor, torch.Tensor]:
+    """(E_vdW in kcal/mol, dE_vdW/dr in kcal/mol/Å) for constants c (..., 14) at distances r (Å) broadcast
+    against c[..., 0]: pass c[:, None, :] and r[None, :] for curves on a grid, c and r of one length for one
+    distance per pair. The force a liquid's virial needs, without autograd."""
+    inv6 = r**-6
+    e = c[..., 1] * inv6 * inv6 - c[..., 0] * inv6
+    de = (-12.0 * c[..., 1] * inv6 * inv6 + 6.0 * c[..., 0] * inv6) / r
+    for k, centre in enumerate(GAUSSIAN_CENTRES_A):
+        width2 = c[..., 3 + 2 * k] ** 2 + WIDTH_EPSILON_A2
+        g = c[..., 2 + 2 * k] * torch.exp(-((r - centre) ** 2) / width2)
+        e = e + g
+        de = de - 2.0 * (r - centre) / width2 * g
+    return e, de

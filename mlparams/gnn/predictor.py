@@ -22,7 +22,7 @@ import numpy as np
 
 from mlparams.errors import ModelNotTrainedError
 
-GNN_MODELS = ("gnn", "gnn-molecules")
+GNN_MODELS = ("gnn", "gnn-molecules", "gnn-liquids")
 KCAL_TO_KJ = 4.184
 
 
@@ -86,7 +86,6 @@ def assign_gnn_parameters(species, structures, counts, model: str, charges=None)
 
     from mlparams.gnn.graphs import graph_of
     from mlparams.parameters import AtomType, NonbondedParameters
-    from mlparams.systems import symmetry_averaged_charges
 
     predictor = load(model)
     graphs = [graph_of(sp) for sp in species]
@@ -95,15 +94,13 @@ def assign_gnn_parameters(species, structures, counts, model: str, charges=None)
     for k, (sp, st, g, h, n) in enumerate(zip(species, structures, graphs, hs, counts)):
         given = charges is not None and charges[k] is not None
         q = np.asarray(charges[k], dtype=float) if given else predictor.charges(g, h)
-        classes, class_q = symmetry_averaged_charges(sp, q)
+        local, first_atoms, class_ids, type_q = type_classes(sp, q)
         base = len(types)
-        order = sorted(class_q)
-        for c in order:
-            first = int(np.flatnonzero(classes == c)[0])
+        for first, c, qt in zip(first_atoms, class_ids, type_q):
             types.append(AtomType(name=f"{sp.smiles}#{c}", element=sp.elements[first],
-                                  mass_da=float(st.atoms[first].mass), charge=class_q[c], vdw={}))
+                                  mass_da=float(st.atoms[first].mass), charge=qt, vdw={}))
             reps.append((k, first))
-        type_index.extend([base + order.index(c) for c in classes] * n)
+        type_index.extend((base + local).tolist() * n)
     rep_h = torch.stack([hs[k][i] for k, i in reps])
     c = predictor.pair_constants(rep_h, rep_h)
     c = 0.5 * (c + np.swapaxes(c, 0, 1))  # symmetric to round-off already; exactly symmetric for the engines
@@ -113,6 +110,22 @@ def assign_gnn_parameters(species, structures, counts, model: str, charges=None)
         charge_model=charge_model, pair_vdw=to_openmm_constants(c),
         notes={"gnn_constants_kcal_angstrom": "C0 (r^-6), C1 (r^-12), (amplitude, width) x 6; see mlparams.gnn.model"},
     )
+
+
+def type_classes(species, q) -> tuple[np.ndarray, list[int], list[int], list[float]]:
+    """One species' atom types: (per-atom local type index, first atom of each type, its symmetry class,
+    type charges in e).
+
+    Types are symmetry classes in ascending class order, charged with the class mean of ``q``; the first atom
+    of a type stands for it when the network is asked for the type's constants.
+    """
+    from mlparams.systems import symmetry_averaged_charges
+
+    classes, class_q = symmetry_averaged_charges(species, q)
+    order = sorted(class_q)
+    first_atoms = [int(np.flatnonzero(classes == c)[0]) for c in order]
+    local = np.array([order.index(c) for c in classes])
+    return local, first_atoms, order, [class_q[c] for c in order]
 
 
 def to_openmm_constants(c) -> dict:

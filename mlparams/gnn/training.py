@@ -395,19 +395,67 @@ class HeadTrainer:
 
     def stage3(self, progress=True) -> dict:
         """Continue on dimer interaction energies, keeping the best held-out state."""
+        return self._continue_on_dimers(self.cfg.stage3_epochs, self.cfg.learning_rate, self.cfg.seed + 2,
+                                        "stage 3: dimer energies", progress)
+
+    def stage_liquids(self, term, epochs: int, liquid_weight: float, learning_rate: float,
+                      progress=True) -> dict:
+        """Stage 3 continued with liquid pressures: ``feats_net`` only (charges frozen, so the frames' Coulomb
+        pressure stays exact), loss + ``liquid_weight`` × mean((P − P_exp)/100 bar)² on the reweighted frames
+        of ``term`` (:class:`mlparams.gnn.liquids.GnnPressureTerm`) + the trust-region penalty on the effective
+        sample size. Keeps the epoch with the lowest held-out dimer MSE + liquid term."""
+        import torch
+
+        from mlparams.models.liquid_pressure import ESS_MIN, ESS_WEIGHT, PRESSURE_SCALE_BAR
+
+        for p in self.heads.charge_net.parameters():
+            p.requires_grad_(False)
+
+        def liquid_loss():
+            p, ess = term.pressures(self.heads)
+            trust = ESS_WEIGHT * torch.mean(torch.relu(ESS_MIN - ess) ** 2)
+            return liquid_weight * torch.mean(((p - term.p_exp) / PRESSURE_SCALE_BAR) ** 2) + trust, p, ess
+
+        def report():
+            with torch.no_grad():
+                loss, p, ess = liquid_loss()
+            return float(loss), [float(x) for x in p], [float(x) for x in ess]
+
+        before = report()
+        out = self._continue_on_dimers(epochs, learning_rate, self.cfg.seed + 3, "liquid stage", progress,
+                                       extra_loss=lambda: liquid_loss()[0], extra_report=report)
+        after = report()
+        out.update({"liquids": [lf.name for lf in term.liquids], "liquid_weight": liquid_weight,
+                    "learning_rate": learning_rate, "epochs": epochs,
+                    "pressure_experiment_bar": [float(x) for x in term.p_exp],
+                    "pressure_before_bar": before[1], "pressure_after_bar": after[1],
+                    "effective_sample_fraction_after": after[2], "liquid_loss_before": before[0],
+                    "liquid_loss_after": after[0]})
+        return out
+
+    def _continue_on_dimers(self, epochs, learning_rate, seed, desc, progress, extra_loss=None,
+                            extra_report=None) -> dict:
+        """Train the heads' trainable parameters on dimers (+ 0.1 × molecules, penalties, ``extra_loss()``);
+        every 5 epochs score held-out dimer MSE (+ ``extra_report()[0]``) and keep the best state."""
         import copy
 
         import torch
 
-        opt = torch.optim.Adam(self.heads.parameters(), lr=self.cfg.learning_rate)
+        params = [p for p in self.heads.parameters() if p.requires_grad]
+        opt = torch.optim.Adam(params, lr=learning_rate)
         sched = _lr_schedule(opt, self.cfg)
-        rng = np.random.default_rng(self.cfg.seed + 2)
-        self.noise_generator.manual_seed(self.cfg.seed + 2)
+        rng = np.random.default_rng(seed)
+        self.noise_generator.manual_seed(seed)
+
+        def score(hold):
+            return hold if extra_report is None else hold**2 + extra_report()[0]
+
         before = self.dimer_rmse(self.dimer_holdout)
-        best = (before, copy.deepcopy(self.heads.state_dict()), 0)
+        best = (score(before), copy.deepcopy(self.heads.state_dict()), 0, before)
         history = [(0, self.dimer_rmse(self.dimer_train), before)]
-        bar = _bar(self.cfg.stage3_epochs, "stage 3: dimer energies", progress)
-        for epoch in range(self.cfg.stage3_epochs):
+        extra_history = [(0, *extra_report())] if extra_report else []
+        bar = _bar(epochs, desc, progress)
+        for epoch in range(epochs):
             order = rng.permutation(self.dimer_train)
             for start in range(0, len(order), self.cfg.stage3_batch):
                 mse, pen_d = self.dimer_loss(order[start:start + self.cfg.stage3_batch])
@@ -417,23 +465,31 @@ class HeadTrainer:
                 pen_r, wall = self.random_pair_penalty(rng, q)
                 loss = (mse + MOLECULE_LOSS_WEIGHT * mae + PENALTY_WEIGHT * (pen_d + pen_m + pen_r)
                         + self.charge_anchor_loss(q) + self.cfg.gaff2_wall_weight * wall)
+                if extra_loss is not None:
+                    loss = loss + extra_loss()
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
             sched.step()
-            if epoch % 5 == 4 or epoch == self.cfg.stage3_epochs - 1:
+            if epoch % 5 == 4 or epoch == epochs - 1:
                 hold = self.dimer_rmse(self.dimer_holdout)
                 history.append((epoch + 1, self.dimer_rmse(self.dimer_train), hold))
-                if hold < best[0]:
-                    best = (hold, copy.deepcopy(self.heads.state_dict()), epoch + 1)
+                if extra_report:
+                    extra_history.append((epoch + 1, *extra_report()))
+                value = score(hold)
+                if value < best[0]:
+                    best = (value, copy.deepcopy(self.heads.state_dict()), epoch + 1, hold)
             _tick(bar, history)
         _close(bar)
         self.heads.load_state_dict(best[1])
         train, val = self.molecule_mae()
-        return {"dimer_rmse_holdout_before_kcal": before, "dimer_rmse_holdout_kcal": best[0], "best_epoch": best[2],
-                "dimer_rmse_train_kcal": self.dimer_rmse(self.dimer_train), "dimer_history": history,
-                "n_dimer_train": int(len(self.dimer_train)), "n_dimer_holdout": int(len(self.dimer_holdout)),
-                "energy_mae_train_kcal_after": train, "energy_mae_validation_kcal_after": val}
+        out = {"dimer_rmse_holdout_before_kcal": before, "dimer_rmse_holdout_kcal": best[3], "best_epoch": best[2],
+               "dimer_rmse_train_kcal": self.dimer_rmse(self.dimer_train), "dimer_history": history,
+               "n_dimer_train": int(len(self.dimer_train)), "n_dimer_holdout": int(len(self.dimer_holdout)),
+               "energy_mae_train_kcal_after": train, "energy_mae_validation_kcal_after": val}
+        if extra_report:
+            out["liquid_history"] = extra_history
+        return out
 
 
 def _gaff2_pairs(c, u, lj_anchor):

@@ -1,0 +1,221 @@
+"""The GNN's liquid stage (``gnn-liquids``): stage 3 continued with liquid pressures on frames the GNN sampled.
+
+The shipped ``gnn`` holds its polar liquids far too dense (water +62 %, README): dimer energies near equilibrium
+do not train the repulsion a liquid feels. As for the Buckingham model (:mod:`mlparams.models.liquid_pressure`),
+frames of a liquid held at its experimental density (NVT) carry a condition on the model: its mean molecular
+pressure there must equal the experimental pressure. Here the frames are sampled with a GNN model θ₀ and
+reweighted, ⟨P⟩_θ = Σ wᵢ Pᵢ(θ) / Σ wᵢ, wᵢ = exp(−β[Uᵢ(θ) − Uᵢ(θ₀)]), within a trust region on the effective
+sample size; a round of sampling with the new model and refitting moves further.
+
+Per frame, with the charges held fixed (``charge_net`` is frozen in this stage, so the frames' Coulomb
+pressure stays exact):
+
+    Pᵢ = P_kinetic + P_Coulomb,ᵢ − (1/3V) Σ_{bins, type pairs} E′(r)·Σ(r·R)/r  + K/V² + P_impulsive
+
+where E(r) = C12/r¹² − C6/r⁶ + Σ_k a_k·exp(−(r − r_k)²/w_k²) per type pair from ``feats_net`` (the engines'
+``lj-gaussian`` form), K/V² is the pressure of OpenMM's long-range correction of the LJ part (K = 2πN²⟨∫_rc^∞
+E_LJ r² dr⟩ over atom pairs; the Gaussians are stopped at their reach, without a correction), and P_impulsive
+the LJ energy at the cutoff times the pair density there (:func:`mlparams.models.liquid_pressure.impulsive_bar`:
+what a Monte Carlo barostat sees of the truncation). Uᵢ sums E over the frame's intermolecular pairs;
+intramolecular non-bonded pairs, whose energy also changes with θ, are left out of the weights (they do not
+change the molecular virial). The frames' mean uses the fine histogram (0.0005 nm bins) and the reweighting
+correction the per-frame ones (0.002 nm): P(θ) = P_fine(θ) + ⟨P_coarse(θ)⟩_w − ⟨P_coarse(θ)⟩_uniform, so the
+coarse bins' midpoint error cancels.
+
+Units: nm, kJ/mol, e and bar in the pressure; the network's constants are kcal/mol and Å (converted here).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlparams.errors import MlparamsError
+from mlparams.models import liquid_pressure as lp
+
+KCAL_TO_KJ = 4.184
+#: Weight of the liquid term: per (100 bar)² of mean squared pressure error, beside the dimer MSE in kcal².
+LIQUID_WEIGHT = 0.005
+#: Liquids the GNN liquid stage fits by default: the paper's Table 5 four.
+DEFAULT_LIQUIDS = ("water", "ethanol", "n-octane", "ethylene carbonate")
+
+
+def liquid_types(predictor, smiles: str):
+    """(embeddings of each type's first atom, type elements, type charges in e) of a one-species liquid, as
+    :func:`mlparams.gnn.predictor.assign_gnn_parameters` types it."""
+    import torch
+
+    from mlparams.gnn.graphs import graph_of
+    from mlparams.gnn.predictor import type_classes
+    from mlparams.molecules import from_smiles
+
+    species = from_smiles(smiles)
+    graph = graph_of(species)
+    h = predictor.embeddings([graph])[0]
+    _, first_atoms, _, type_q = type_classes(species, predictor.charges(graph, h))
+    return h[torch.as_tensor(first_atoms)], [species.elements[a] for a in first_atoms], np.array(type_q)
+
+
+def _to_engine(e_kcal, de_kcal_per_A):
+    """(E in kJ/mol, dE/dr in kJ/mol/nm) from kcal/mol and kcal/mol/Å."""
+    return e_kcal * KCAL_TO_KJ, de_kcal_per_A * KCAL_TO_KJ * 10.0
+
+
+class GnnPressureTerm:
+    """Model pressures (bar) of liquids on GNN-sampled frames as a differentiable function of ``feats_net``.
+
+    ``liquids``/``per_frame``: :class:`~mlparams.models.liquid_pressure.LiquidFrames` and their per-frame
+    histograms (needed only to reweight; None holds the frames fixed); ``reference``: the predictor whose model sampled them (its constants give Uᵢ(θ₀)); its charges
+    must be the frames' (checked), and stay so while ``charge_net`` is frozen.
+    """
+
+    def __init__(self, liquids, per_frame, reference, reweight: bool = False):
+        import torch
+
+        from mlparams.gnn.graphs import NONCOVALENT
+
+        if reweight and per_frame is None:
+            raise MlparamsError("reweighting needs the per-frame histograms (<liquid>.per_frame.npz) that "
+                                "'mlparams buckingham sample-liquids' writes beside the frames")
+        self.liquids = liquids
+        self.reweight = reweight
+        self.items = []
+        for k, lf in enumerate(liquids):
+            h, elements, q = liquid_types(reference, lf.smiles)
+            if elements != list(lf.type_element) or not np.allclose(q, lf.type_charge, atol=1e-6):
+                raise MlparamsError(
+                    f"the frames of {lf.name} were sampled with other types or charges than the starting model's "
+                    f"({lf.reference_model}); sample them with that model (buckingham sample-liquids --model)")
+            all_pairs = np.column_stack(np.triu_indices(len(elements)))
+            type_count = np.asarray(lf.type_count, dtype=float)
+            s, t = all_pairs[:, 0], all_pairs[:, 1]
+            natoms = type_count.sum()
+            item = {
+                "h": h, "rows_i": torch.as_tensor(s), "rows_j": torch.as_tensor(t),
+                "edge": torch.full((len(s),), NONCOVALENT),
+                "fine_pair": torch.as_tensor(_pair_rows(all_pairs, np.asarray(lf.pair_types))),
+                "fine_r_A": torch.as_tensor(10.0 * np.asarray(lf.r_bins_nm)),
+                "fine_hist": torch.as_tensor(np.asarray(lf.virial_hist_nm)),
+                "edge_density": torch.as_tensor(lf.edge_density()),
+                # OpenMM's long-range correction: pair counts per type pair over n(n+1)/2 atom pairs
+                "tail_weight": torch.as_tensor(2.0 * np.pi * natoms * natoms * np.where(
+                    s == t, 0.5 * type_count[s] * (type_count[s] + 1.0), type_count[s] * type_count[t])
+                    / (0.5 * natoms * (natoms + 1.0))),
+                "beta": 1.0 / (lp.BOLTZMANN_KJ_PER_MOL_K * lf.T_K),
+            }
+            if per_frame is not None:
+                item.update(self._frame_cells(lf, per_frame[k], all_pairs))
+                with torch.no_grad():
+                    item["u0"] = self._frame_energies(reference.heads, item)
+            self.items.append(item)
+        self.p_exp = torch.tensor([lf.P_bar for lf in liquids], dtype=torch.float64)
+        self.p_rest_mean = torch.tensor([lf.p_rest_bar for lf in liquids], dtype=torch.float64)
+
+    @staticmethod
+    def _frame_cells(lf, pf, all_pairs) -> dict:
+        """Tensors of the per-frame histograms, restricted to the (type pair, bin) cells some frame visits."""
+        import torch
+
+        if not np.array_equal(np.asarray(pf.pair_types), all_pairs):
+            raise MlparamsError(f"the per-frame histograms of {lf.name} do not match its frames; sample again")
+        counts = np.asarray(pf.counts, dtype=float)
+        virial = np.asarray(pf.virial, dtype=float)
+        used = (counts.sum(axis=0) > 0).ravel()
+        r_coarse = np.broadcast_to(pf.r_bins_nm, counts.shape[1:]).ravel()[used]
+        return {"cell_pair": torch.as_tensor(np.repeat(np.arange(len(all_pairs)), counts.shape[2])[used]),
+                "cell_r_A": torch.as_tensor(10.0 * r_coarse),
+                "counts": torch.as_tensor(counts.reshape(len(counts), -1)[:, used]),
+                "virial": torch.as_tensor(virial.reshape(len(virial), -1)[:, used]),
+                "p_rest": torch.as_tensor(np.asarray(pf.p_rest_bar, dtype=float))}
+
+    @staticmethod
+    def _constants(heads, item):
+        h = item["h"].to(next(heads.parameters()).dtype)
+        return heads.pair_constants_indexed(h, item["rows_i"], item["rows_j"], item["edge"])
+
+    @staticmethod
+    def _cells(c, item):
+        """(E in kJ/mol, dE/dr in kJ/mol/nm) at each visited (type pair, coarse bin) cell."""
+        from mlparams.gnn.model import vdw_energy_and_slope
+
+        return _to_engine(*vdw_energy_and_slope(c[item["cell_pair"]], item["cell_r_A"]))
+
+    def _frame_energies(self, heads, item):
+        """Uᵢ (kJ/mol): each frame's intermolecular van der Waals energy."""
+        return item["counts"] @ self._cells(self._constants(heads, item), item)[0]
+
+    def pressures(self, heads, reweight: bool | None = None):
+        """(pressure in bar, effective-sample fraction) per liquid for the heads' constants; reweighted frames
+        if ``reweight`` (default: as constructed), else the frames held fixed (fraction 1)."""
+        import torch
+
+        reweight = self.reweight if reweight is None else reweight
+        if reweight and any("counts" not in item for item in self.items):
+            raise MlparamsError("reweighting needs the per-frame histograms; build the term with per_frame")
+        from mlparams.gnn.model import vdw_energy_and_slope
+
+        out, ess = [], []
+        for lf, item in zip(self.liquids, self.items):
+            c = self._constants(heads, item)
+            volume = lf.volume_nm3
+            # fixed-frame mean on the fine histogram
+            _, de = _to_engine(*vdw_energy_and_slope(c[item["fine_pair"]][:, None, :], item["fine_r_A"][None, :]))
+            direct = -torch.sum(de * item["fine_hist"]) / (3.0 * volume) * lp.BAR_PER_KJ_MOL_NM3
+            p = self.p_rest_mean[len(out)] + direct + self._long_range_bar(c, item, lf)
+            fraction = torch.ones((), dtype=torch.float64)
+            if reweight:
+                e, de_cells = self._cells(c, item)
+                u = item["counts"] @ e
+                w = torch.softmax(-item["beta"] * (u - item["u0"]), dim=0)
+                p_frames = item["p_rest"] - (item["virial"] @ de_cells) / (3.0 * volume) * lp.BAR_PER_KJ_MOL_NM3
+                p = p + torch.sum(w * p_frames) - torch.mean(p_frames)
+                fraction = 1.0 / torch.sum(w**2) / len(w)
+            out.append(p)
+            ess.append(fraction)
+        return torch.stack(out), torch.stack(ess)
+
+    @staticmethod
+    def tail_coefficient(c, item, rc: float):
+        """K (kJ/mol·nm³) of OpenMM's LJ long-range correction E = K/V: 2πN² Σ_pairs n_tu ∫_rc^∞ E_LJ r² dr
+        over the N(N+1)/2 atom pairs, for constants c of every type pair (t ≤ u) of ``item``."""
+        import torch
+
+        c6 = c[:, 0] * KCAL_TO_KJ * 1e-6
+        c12 = c[:, 1] * KCAL_TO_KJ * 1e-12
+        return torch.sum(item["tail_weight"] * (c12 / (9.0 * rc**9) - c6 / (3.0 * rc**3)))
+
+    @staticmethod
+    def _long_range_bar(c, item, lf):
+        """OpenMM's LJ long-range correction K/V² plus the impulsive term of LJ pairs at the cutoff (bar)."""
+        import torch
+
+        rc = lf.cutoff_nm
+        c6 = c[:, 0] * KCAL_TO_KJ * 1e-6  # kJ/mol·nm⁶
+        c12 = c[:, 1] * KCAL_TO_KJ * 1e-12
+        tail = GnnPressureTerm.tail_coefficient(c, item, rc) / lf.volume_nm3**2
+        e_cut = (c12 / rc**12 - c6 / rc**6)[item["fine_pair"]]
+        impulsive = torch.sum(e_cut * item["edge_density"]) / (3.0 * lf.volume_nm3)
+        return (tail + impulsive) * lp.BAR_PER_KJ_MOL_NM3
+
+
+def _pair_rows(all_pairs: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Row of each present type pair (t, u) in ``all_pairs``."""
+    n = int(all_pairs.max()) + 1 if len(all_pairs) else 0
+    key = {int(a) * n + int(b): k for k, (a, b) in enumerate(all_pairs)}
+    return np.array([key[int(a) * n + int(b)] for a, b in present])
+
+
+
+def check_reference(term: GnnPressureTerm, reference) -> None:
+    """Raise unless ``reference`` reproduces each liquid's own pressure on its frames: the frames must come from
+    the model reweighting starts at (within 5 standard errors + 50 bar of the barostat-style pressure recorded
+    while sampling)."""
+    import torch
+
+    with torch.no_grad():
+        p, _ = term.pressures(reference.heads, reweight=False)
+    for lf, value in zip(term.liquids, p.tolist()):
+        recorded = float(np.mean(lf.p_reference_bar))
+        if abs(value - recorded) > 5.0 * lf.standard_error_bar() + 50.0:
+            raise MlparamsError(
+                f"the frames of {lf.name} were not sampled with the starting model: it gives {value:+.0f} bar on them, "
+                f"the sampling recorded {recorded:+.0f}; give the model that sampled them with --init")

@@ -1,0 +1,207 @@
+"""The GNN's liquid stage: pressures on GNN-sampled frames against NumPy, OpenMM and the frames' own barostat."""
+
+import copy
+import json
+
+import numpy as np
+import pytest
+
+from mlparams.models import liquid_pressure as lp
+
+
+@pytest.fixture(scope="module")
+def water_frames():
+    """A few NVT frames of water at its experimental density sampled with the shipped ``gnn`` (quick box)."""
+    from mlparams.validation.density import read_liquids
+
+    row = next(r for r in read_liquids("dev") if r["name"] == "water")
+    return lp.sample_liquid(row, "gnn", profile="quick", equilibrate_ps=0.4, sample_ps=1.0, every_ps=0.2, threads=1)
+
+
+@pytest.fixture(scope="module")
+def gnn():
+    from mlparams.gnn.predictor import load
+
+    return load("gnn")
+
+
+def _perturbed(predictor, raw_index: int, shift: float):
+    """A copy of the predictor whose feats_net output ``raw_index`` is shifted by ``shift`` for every pair."""
+    import torch
+
+    other = copy.deepcopy(predictor)
+    with torch.no_grad():
+        other.heads.feats_net[-1].bias[raw_index] += shift
+    return other
+
+
+def _numpy_constants(predictor, smiles):
+    """OpenMM-unit constants of every type pair (n_types × n_types tables) and the type charges."""
+    from mlparams.gnn.liquids import liquid_types
+    from mlparams.gnn.predictor import to_openmm_constants
+
+    h, _, q = liquid_types(predictor, smiles)
+    return to_openmm_constants(predictor.pair_constants(h, h)), q
+
+
+def test_vdw_energy_and_slope_match_the_numpy_form():
+    """The torch E and dE/dr of the GNN's constants equal the lj-gaussian form's NumPy energy and −force."""
+    import torch
+
+    from mlparams.forms import lj_gaussian
+    from mlparams.gnn.model import vdw_energy_and_slope
+    from mlparams.gnn.predictor import to_openmm_constants
+
+    rng = np.random.default_rng(3)
+    c = np.column_stack([600 * np.exp(rng.normal(size=4)), 1e6 * np.exp(rng.normal(size=4)),
+                         *[col for _ in range(6) for col in (rng.normal(size=4), 0.15 + rng.random(4))]])
+    r_nm = np.linspace(0.15, 0.9, 40)
+    e, de = vdw_energy_and_slope(torch.tensor(c)[:, None, :], torch.tensor(10 * r_nm)[None, :])
+    table = to_openmm_constants(c)
+    for k in range(4):
+        p = {name: v[k] for name, v in table.items()}
+        np.testing.assert_allclose(e[k].numpy() * 4.184, lj_gaussian.energy(r_nm, p), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(de[k].numpy() * 41.84, -lj_gaussian.force(r_nm, p), rtol=1e-9, atol=1e-9)
+
+
+def test_fixed_frame_pressure_matches_numpy_and_the_frames_own_barostat(water_frames, gnn):
+    """On the frames the term's pressure is the NumPy sum: virial from the form's force on the fine histogram,
+    OpenMM's LJ tail by numerical quadrature, the impulsive term at the cutoff; and it equals the pressure a
+    barostat's volume move measured on the same frames (OpenMM energies) within their noise."""
+    import torch
+    from scipy.integrate import quad
+
+    from mlparams.forms import lj_gaussian
+    from mlparams.gnn.liquids import GnnPressureTerm
+
+    frames, per_frame = water_frames
+    term = GnnPressureTerm([frames], [per_frame], gnn)
+    with torch.no_grad():
+        p, ess = term.pressures(gnn.heads)
+        p_rw, ess_rw = term.pressures(gnn.heads, reweight=True)
+    table, _ = _numpy_constants(gnn, frames.smiles)
+    pairs = np.asarray(frames.pair_types)
+    r, hist, V, rc = np.asarray(frames.r_bins_nm), np.asarray(frames.virial_hist_nm), frames.volume_nm3, frames.cutoff_nm
+    direct = sum(np.sum(lj_gaussian.force(r, {k: v[a, b] for k, v in table.items()}) * hist[row])
+                 for row, (a, b) in enumerate(pairs)) / (3 * V)
+    counts = np.asarray(frames.type_count, dtype=float)
+    n = counts.sum()
+    K = 0.0
+    for a, b in zip(*np.triu_indices(len(counts))):
+        lj = quad(lambda x: x * x * (table["C12"][a, b] / x**12 - table["C6"][a, b] / x**6), rc, np.inf)[0]
+        K += (0.5 * counts[a] * (counts[a] + 1) if a == b else counts[a] * counts[b]) * lj
+    K *= 2 * np.pi * n * n / (0.5 * n * (n + 1))
+    e_cut = [table["C12"][a, b] / rc**12 - table["C6"][a, b] / rc**6 for a, b in pairs]
+    expected = frames.p_rest_bar + (direct + K / V**2) * lp.BAR_PER_KJ_MOL_NM3 + lp.impulsive_bar(frames, e_cut)
+    # rel 1e-5: feats_net runs in float32, and the parts (Coulomb ~ −10⁴ bar) cancel to a few 10³
+    assert float(p[0]) == pytest.approx(expected, rel=1e-5)
+    assert float(ess[0]) == 1.0
+    assert float(p_rw[0]) == pytest.approx(float(p[0]), rel=1e-12) and float(ess_rw[0]) == pytest.approx(1.0, rel=1e-12)
+    recorded = np.asarray(frames.p_reference_bar)
+    assert abs(float(p[0]) - recorded.mean()) < 3 * recorded.std(ddof=1) / np.sqrt(recorded.size) + 60.0
+    assert float(p[0]) < -1000.0  # the shipped gnn asks for a denser water (README)
+
+
+def test_tail_coefficient_is_openmms_long_range_correction(water_frames, gnn):
+    """K/V equals the energy OpenMM's CustomNonbondedForce adds with its long-range correction switched on."""
+    import openmm
+    import torch
+
+    from mlparams.gnn.liquids import GnnPressureTerm
+    from mlparams.molecules import from_smiles
+    from mlparams.openmm_plugin.system import to_openmm
+    from mlparams.systems import build_system
+
+    frames, per_frame = water_frames
+    term = GnnPressureTerm([frames], [per_frame], gnn)
+    with torch.no_grad():
+        K = float(term.tail_coefficient(term._constants(gnn.heads, term.items[0]), term.items[0], frames.cutoff_nm))
+    msys = build_system([from_smiles("O")], [frames.n_molecules], "gnn", density_g_cm3=frames.rho_exp)
+    system, _, positions = to_openmm(msys, cutoff_nm=frames.cutoff_nm)
+    lj = next(f for f in system.getForces() if isinstance(f, openmm.CustomNonbondedForce) and f.getUseLongRangeCorrection())
+    lj.setForceGroup(30)
+    energies = []
+    for on in (True, False):
+        lj.setUseLongRangeCorrection(on)
+        ctx = openmm.Context(system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference"))
+        ctx.setPositions(positions)
+        energies.append(ctx.getState(getEnergy=True, groups={30}).getPotentialEnergy()._value)
+    volume = float(np.prod(msys.box_nm))
+    assert energies[0] - energies[1] == pytest.approx(K / volume, rel=1e-6)
+
+
+def test_reweighted_pressure_matches_numpy_for_other_constants(water_frames, gnn):
+    """With feats_net moved (C12 up by 3 %), the reweighted pressure is the NumPy estimate: weights
+    exp(−β ΔU) from the per-frame pair counts, per-frame virials, and the fine-histogram mean."""
+    import torch
+
+    from mlparams.forms import lj_gaussian
+    from mlparams.gnn.liquids import GnnPressureTerm
+
+    frames, per_frame = water_frames
+    other = _perturbed(gnn, 1, 0.03)
+    term = GnnPressureTerm([frames], [per_frame], gnn, reweight=True)
+    with torch.no_grad():
+        p, ess = term.pressures(other.heads)
+        p_fixed, _ = term.pressures(other.heads, reweight=False)
+    beta = 1.0 / (lp.BOLTZMANN_KJ_PER_MOL_K * frames.T_K)
+    r, V = per_frame.r_bins_nm, frames.volume_nm3
+
+    def frame_terms(predictor):
+        table, _ = _numpy_constants(predictor, frames.smiles)
+        u = np.zeros(len(per_frame.counts))
+        pf = np.asarray(per_frame.p_rest_bar, dtype=float).copy()
+        for row, (a, b) in enumerate(per_frame.pair_types):
+            pr = {k: v[a, b] for k, v in table.items()}
+            used = per_frame.counts[:, row].sum(0) > 0
+            u += per_frame.counts[:, row][:, used].astype(float) @ lj_gaussian.energy(r[used], pr)
+            pf += per_frame.virial[:, row][:, used].astype(float) @ lj_gaussian.force(r[used], pr) / (3 * V) \
+                * lp.BAR_PER_KJ_MOL_NM3
+        return u, pf
+
+    u0, _ = frame_terms(gnn)
+    u1, pf = frame_terms(other)
+    x = -beta * (u1 - u0)
+    w = np.exp(x - x.max())
+    w /= w.sum()
+    expected = float(p_fixed[0]) + np.sum(w * pf) - pf.mean()
+    assert float(p[0]) == pytest.approx(expected, rel=1e-6, abs=1e-3)
+    assert float(ess[0]) == pytest.approx(1.0 / np.sum(w**2) / len(w), rel=1e-6)
+    assert float(ess[0]) < 0.999
+
+
+def test_frames_of_another_model_are_refused(water_frames, gnn):
+    from mlparams.errors import MlparamsError
+    from mlparams.gnn.liquids import GnnPressureTerm, check_reference
+
+    frames, per_frame = water_frames
+    stiffer = _perturbed(gnn, 1, 0.5)  # same charges, C12 × 1.65: not the model that sampled the frames
+    with pytest.raises(MlparamsError, match="were not sampled with the starting model"):
+        check_reference(GnnPressureTerm([frames], [per_frame], stiffer), stiffer)
+    check_reference(GnnPressureTerm([frames], [per_frame], gnn), gnn)  # the sampling model passes
+    other_charges = lp.LiquidFrames(**{**frames.__dict__, "type_charge": [0.4, -0.8]})
+    with pytest.raises(MlparamsError, match="other types or charges"):
+        GnnPressureTerm([other_charges], [per_frame], gnn)
+
+
+def test_train_liquids_moves_the_pressure_toward_experiment(water_frames, run_cli, tmp_path):
+    """One epoch of the liquid stage on the frames: the liquid loss falls, charges stay the sampling model's, the
+    model loads by name from its folder; a heads file that does not exist is refused in one line."""
+    frames, per_frame = water_frames
+    lp.save_frames(frames, tmp_path / "frames", per_frame)
+    out = tmp_path / "model"
+    res = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--liquids", "water",
+                  "--out", str(out), "--epochs", "1", "--threads", "1", "--quiet")
+    assert res.returncode == 0, res.stderr
+    report = json.loads((out / "liquid_stage.json").read_text())
+    assert report["liquid_loss_after"] < 0.5 * report["liquid_loss_before"]
+    assert report["pressure_after_bar"][0] > report["pressure_before_bar"][0]
+    assert (out / "liquid_stage.png").stat().st_size > 10_000
+    from mlparams.gnn.liquids import liquid_types
+    from mlparams.gnn.predictor import load
+
+    _, _, q_new = liquid_types(load("gnn-liquids", str(out)), "O")
+    np.testing.assert_allclose(q_new, frames.type_charge, atol=1e-6)
+    bad = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--out", str(tmp_path / "x"),
+                  "--init", str(tmp_path / "none.pt"))
+    assert bad.returncode != 0 and "give a heads file" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
