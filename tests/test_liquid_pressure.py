@@ -114,6 +114,32 @@ def test_edge_density_of_an_ideal_gas():
     assert np.mean(estimates) == pytest.approx(expected, rel=0.02)
 
 
+def test_far_pair_ratio_is_one_for_a_uniform_gas_and_flags_a_void():
+    """Uniform point molecules count as one fluid (ratio 1); the same number packed outside a sphere holding
+    20 % of the box (a cavity) has more pairs at long range, less than the 1/0.8 of a bulk at the packed
+    density (the void's surface removes some), and is reported as cavitated."""
+    rng = np.random.default_rng(1)
+    n, edge, rc = 600, 3.0, 0.9
+    box = np.full(3, edge)
+
+    def ratio(x):
+        i, j, r, g = lp.virial_pairs(x, box, np.arange(n), np.ones(n), rc)
+        keys, centres, hist = lp.virial_histogram(np.zeros(n, dtype=int), 1, i, j, r, g, rc)
+        frames = lp.LiquidFrames("gas", "", 300.0, 1.0, 1.0, "none", n, 1, edge**3, rc, ["C"], [0.0], [n],
+                                 keys.tolist(), centres.tolist(), hist.tolist(), 0.0, [0.0], 0.0, [0.0], 0.0)
+        return frames.far_pair_ratio()
+
+    uniform = np.mean([ratio(rng.uniform(0.0, edge, size=(n, 3))) for _ in range(5)])
+    radius = (0.2 * edge**3 * 3 / (4 * np.pi)) ** (1 / 3)
+    voided = []
+    for _ in range(5):
+        x = rng.uniform(0.0, edge, size=(4 * n, 3))
+        x = x[np.linalg.norm(x - edge / 2, axis=1) > radius][:n]
+        voided.append(ratio(x))
+    assert uniform == pytest.approx(1.0, abs=0.01)
+    assert lp.CAVITATION_RATIO < np.mean(voided) < 1.25
+
+
 def test_centre_of_mass_scaling_keeps_molecules_rigid(ethanol_frame):
     ms, x, _ = ethanol_frame
     mol = lp.molecule_index(ms)

@@ -152,6 +152,9 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     trainer = HeadTrainer(h, table, conf, conformer_pairs(conf, table), cfg, dimers)
     trainer.heads.load_state_dict(reference.heads.state_dict())
     result = trainer.stage_liquids(term, epochs, liquid_weight, learning_rate, progress)
+    result["far_pair_ratio"] = [lf.far_pair_ratio() for lf in frames_list]
+    result["pressure_sampled_bar"] = [float(np.mean(lf.p_reference_bar)) for lf in frames_list]
+    result["pressure_sampled_standard_error_bar"] = [lf.standard_error_bar() for lf in frames_list]
     meta = {**json.loads(init.with_suffix(".json").read_text()), **result, "initial_model": str(init),
             "frames": str(frames), "reweighting": reweight, "date": date.today().isoformat(),
             "machine": f"{platform.machine()} {platform.processor() or ''} {threads} threads".strip(),
@@ -431,7 +434,7 @@ def add_parser(sub) -> None:
                                                     "gnn-liquids) with per-frame histograms")
     tl.add_argument("--out", required=True, help="model folder to write (gnn-liquids.*, liquid_stage.*)")
     tl.add_argument("--liquids", default=None, help="liquids fitted, names separated by commas "
-                                                    "(default: water, ethanol, n-octane, ethylene carbonate)")
+                                                    "(default: ethanol, n-octane, ethylene carbonate)")
     tl.add_argument("--init", default=None, help="heads file of the model that sampled the frames "
                                                  "(default: the shipped gnn.pt)")
     tl.add_argument("--epochs", type=int, default=20)
