@@ -183,12 +183,16 @@ def test_frames_of_another_model_or_a_cavitated_box_are_refused(liquid_frames, g
     other_charges = lp.LiquidFrames(**{**frames.__dict__, "type_charge": (q + 0.05 * np.sign(q)).tolist()})
     with pytest.raises(MlparamsError, match="other types or charges"):
         GnnPressureTerm([other_charges], [per_frame], gnn)
+    # a void: a large empty sphere in the frames, or (frames without that record) 10 % more distant pairs
+    assert np.median(frames.largest_empty_sphere_nm) < lp.CAVITY_RADIUS_NM and not frames.cavitated()
+    voided = lp.LiquidFrames(**{**frames.__dict__, "largest_empty_sphere_nm": [0.6] * frames.n_frames})
     hist = np.asarray(frames.virial_hist_nm)
-    hist[:, np.asarray(frames.r_bins_nm) >= lp.FAR_PAIR_MIN_NM] *= 1.1  # 10 % more distant pairs: a void
-    voided = lp.LiquidFrames(**{**frames.__dict__, "virial_hist_nm": hist.tolist()})
-    assert frames.far_pair_ratio() < lp.CAVITATION_RATIO <= voided.far_pair_ratio()
-    with pytest.raises(MlparamsError, match="have cavitated"):
-        GnnPressureTerm([voided], [per_frame], gnn)
+    hist[:, np.asarray(frames.r_bins_nm) >= lp.FAR_PAIR_MIN_NM] *= 1.1
+    unrecorded = lp.LiquidFrames(**{**frames.__dict__, "virial_hist_nm": hist.tolist(), "largest_empty_sphere_nm": None})
+    assert frames.far_pair_ratio() < lp.CAVITATION_RATIO <= unrecorded.far_pair_ratio()
+    for bad, evidence in ((voided, "median largest empty sphere 0.60 nm"), (unrecorded, "far-pair ratio")):
+        with pytest.raises(MlparamsError, match=f"have cavitated \\({evidence}"):
+            GnnPressureTerm([bad], [per_frame], gnn)
 
 
 def test_train_liquids_moves_the_pressure_toward_experiment(liquid_frames, run_cli, tmp_path):

@@ -140,6 +140,23 @@ def test_far_pair_ratio_is_one_for_a_uniform_gas_and_flags_a_void():
     assert lp.CAVITATION_RATIO < np.mean(voided) < 1.25
 
 
+def test_largest_empty_sphere_finds_a_carved_void_across_the_boundary():
+    """Dense random points have no empty sphere beyond ~0.2 nm; carving a 0.6 nm ball centred on a box corner
+    (the void wraps around the periodic boundary) gives at least 0.6 nm, found at that corner."""
+
+    rng = np.random.default_rng(2)
+    box = np.full(3, 2.0)
+    x = rng.uniform(0.0, 2.0, size=(6000, 3))
+    radius, _ = lp.largest_empty_sphere(x, box)
+    assert radius < 0.25
+    d = x - box * np.round(x / box)  # separation from the corner, minimum image
+    carved = x[np.linalg.norm(d, axis=1) > 0.6]
+    radius, centre = lp.largest_empty_sphere(carved, box)
+    assert 0.6 - lp.EMPTY_SPHERE_GRID_NM < radius < 0.75
+    off = centre - box * np.round(centre / box)
+    assert np.linalg.norm(off) < 0.15
+
+
 def test_centre_of_mass_scaling_keeps_molecules_rigid(ethanol_frame):
     ms, x, _ = ethanol_frame
     mol = lp.molecule_index(ms)

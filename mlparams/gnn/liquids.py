@@ -30,9 +30,8 @@ from __future__ import annotations
 import numpy as np
 
 from mlparams.errors import MlparamsError
+from mlparams.gnn.predictor import KCAL_TO_KJ
 from mlparams.models import liquid_pressure as lp
-
-KCAL_TO_KJ = 4.184
 #: Weight of the liquid term: per (100 bar)² of mean squared pressure error, beside the dimer MSE in kcal².
 LIQUID_WEIGHT = 0.005
 #: Liquids the GNN liquid stage fits by default: the paper's Table 5 liquids whose ``gnn`` frames at the
@@ -81,11 +80,10 @@ class GnnPressureTerm:
         self.reweight = reweight
         self.items = []
         for k, lf in enumerate(liquids):
-            ratio = lf.far_pair_ratio()
-            if ratio >= lp.CAVITATION_RATIO:  # NaN (a short cutoff) passes
+            if lf.cavitated():
                 raise MlparamsError(
-                    f"the frames of {lf.name} have cavitated (far-pair ratio {ratio:.3f} >= {lp.CAVITATION_RATIO}): "
-                    "their pressure is set by the void, not by the liquid; leave it out of --liquids")
+                    f"the frames of {lf.name} have cavitated ({_cavity_evidence(lf)}): their pressure is set by the "
+                    "void's surface, not by the liquid; leave it out of --liquids")
             h, elements, q = liquid_types(reference, lf.smiles)
             if elements != list(lf.type_element) or not np.allclose(q, lf.type_charge, atol=1e-6):
                 raise MlparamsError(
@@ -201,6 +199,12 @@ class GnnPressureTerm:
         e_cut = (c12 / rc**12 - c6 / rc**6)[item["fine_pair"]]
         impulsive = torch.sum(e_cut * item["edge_density"]) / (3.0 * lf.volume_nm3)
         return (tail + impulsive) * lp.BAR_PER_KJ_MOL_NM3
+
+
+def _cavity_evidence(lf) -> str:
+    if lf.largest_empty_sphere_nm:
+        return f"median largest empty sphere {np.median(lf.largest_empty_sphere_nm):.2f} nm > {lp.CAVITY_RADIUS_NM} nm"
+    return f"far-pair ratio {lf.far_pair_ratio():.3f} >= {lp.CAVITATION_RATIO}"
 
 
 def _pair_rows(all_pairs: np.ndarray, present: np.ndarray) -> np.ndarray:

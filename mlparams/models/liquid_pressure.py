@@ -63,6 +63,11 @@ EDGE_BINS = 20
 #: reported as cavitated (a void in the box).
 FAR_PAIR_MIN_NM = 0.6
 CAVITATION_RATIO = 1.05
+#: Grid spacing (nm) of the largest-empty-sphere search, and the median radius (nm) from which frames count as
+#: cavitated: homogeneous liquids leave gaps of about 0.3 nm (GAFF2 water 0.30, ethylene carbonate 0.27 at their
+#: experimental densities), the GNN's water and ethylene carbonate voids of 0.64 and 0.49 nm (README).
+EMPTY_SPHERE_GRID_NM = 0.05
+CAVITY_RADIUS_NM = 0.4
 
 #: The file of a frames folder that lists the liquids that failed, with the reason.
 FAILURES = "failures.json"
@@ -105,6 +110,8 @@ class LiquidFrames:
     #: Per type, the (A, B, C) of the sampling model when it is an exp-6 model (what reweighting starts from).
     reference_constants: list | None = None
     reference_mixing_rule: str | None = None
+    #: Per frame, the radius (nm) of the largest sphere without an atom centre (:func:`largest_empty_sphere`).
+    largest_empty_sphere_nm: list | None = None
 
     @property
     def p_rest_bar(self) -> float:
@@ -142,6 +149,14 @@ class LiquidFrames:
         pairs = 0.5 * (n_atoms**2 - self.n_molecules * per_molecule**2)  # intermolecular atom pairs
         ideal = pairs / self.volume_nm3 * 4.0 * np.pi * r[far] ** 2 * BIN_NM
         return float(counts.sum() / ideal.sum())
+
+    def cavitated(self) -> bool:
+        """True when the frames hold a void rather than one liquid: a median largest empty sphere above
+        :data:`CAVITY_RADIUS_NM` where it was recorded, else a far-pair ratio of :data:`CAVITATION_RATIO` or more
+        (a coarser test: it misses a small void)."""
+        if self.largest_empty_sphere_nm:
+            return float(np.median(self.largest_empty_sphere_nm)) > CAVITY_RADIUS_NM
+        return self.far_pair_ratio() >= CAVITATION_RATIO
 
     def standard_error_bar(self) -> float:
         """Standard error of the frames' mean pressure (bar), from the reference series' correlation."""
@@ -226,6 +241,20 @@ def crossing_correction_bar(positions, box_nm, molecule, masses, cutoff_nm: floa
     return -delta_e / (volumes[0] - volumes[1]) * BAR_PER_KJ_MOL_NM3
 
 
+def largest_empty_sphere(positions, box_nm, grid_nm: float = EMPTY_SPHERE_GRID_NM) -> tuple[float, np.ndarray]:
+    """(radius in nm of the largest sphere free of atom centres, to the grid's resolution; its centre): the largest
+    distance from a point of a ``grid_nm`` grid to the nearest atom, with periodic images."""
+    from scipy.spatial import cKDTree
+
+    box = np.asarray(box_nm, dtype=float)
+    tree = cKDTree(np.mod(positions, box), boxsize=box)
+    axes = [np.arange(0.0, b, grid_nm) for b in box]
+    grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
+    d, _ = tree.query(grid)
+    k = int(np.argmax(d))
+    return float(d[k]), grid[k]
+
+
 def virial_pairs(positions, box_nm, molecule, masses, cutoff_nm: float):
     """Intermolecular pairs within the cutoff: (i, j, r in nm, geometric weight (r·R_IJ)/r in nm).
 
@@ -273,24 +302,20 @@ def virial_histogram(type_index, n_types, i, j, r, g, cutoff_nm: float):
     return pairs[present], (np.arange(n_bins) + 0.5) * BIN_NM, virial[present]
 
 
-def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equilibrate_ps: float = 10.0,
-                  sample_ps: float = 40.0, every_ps: float = 0.2, threads: int = 1, seed: int = 7,
-                  progress=None) -> tuple[LiquidFrames, "PerFrame"]:
-    """NVT frames of one liquid at its experimental density with ``model``: their pressure terms, and the
-    per-frame histograms that reweighting needs."""
-    import openmm
+def liquid_at_experimental_density(row: dict, model: str = "gaff2", profile: str = "screen", threads: int = 1,
+                                   seed: int = 7):
+    """An OpenMM NVT simulation of one dev liquid with ``model`` at its experimental density, minimised, velocities
+    drawn: (simulation, MolecularSystem, per-atom molecule index, masses in Da, number of molecules)."""
     from openmm import unit
 
     from mlparams.molecules import from_smiles
     from mlparams.openmm_plugin.simulate import make_simulation
-    from mlparams.openmm_plugin.system import FORCE_GROUPS, to_openmm
+    from mlparams.openmm_plugin.system import to_openmm
     from mlparams.systems import build_system
     from mlparams.validation.density import PROFILES, _box_size
 
-    t0 = time.perf_counter()
     protocol = PROFILES[profile]
-    rho = float(row["density_g_cm3"])
-    T, P_bar = float(row["T_K"]), float(row["P_kPa"]) / 100.0
+    rho, T = float(row["density_g_cm3"]), float(row["T_K"])
     species = from_smiles(row["smiles"])
     n = _box_size(species, protocol, rho)
     # packed loosely, then brought to the experimental density by scaling the centres of mass
@@ -300,12 +325,31 @@ def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equi
     squeeze = protocol.packing_fraction ** (1.0 / 3.0)
     msys.positions_nm = scaled_positions(np.asarray(msys.positions_nm), molecule, masses, squeeze)
     msys.box_nm = np.asarray(msys.box_nm) * squeeze
-    cutoff = protocol.cutoff_nm
-    system, topology, pos = to_openmm(msys, cutoff_nm=cutoff, constraints="HBonds")
+    system, topology, pos = to_openmm(msys, cutoff_nm=protocol.cutoff_nm, constraints="HBonds")
     sim = make_simulation(system, topology, pos, temperature_k=T, pressure_bar=None, threads=threads,
                           timestep_ps=protocol.timestep_fs / 1000.0, seed=seed)
     sim.minimizeEnergy(maxIterations=1000)
     sim.context.setVelocitiesToTemperature(T * unit.kelvin, seed)
+    return sim, msys, molecule, masses, n
+
+
+def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equilibrate_ps: float = 10.0,
+                  sample_ps: float = 40.0, every_ps: float = 0.2, threads: int = 1, seed: int = 7,
+                  progress=None) -> tuple[LiquidFrames, "PerFrame"]:
+    """NVT frames of one liquid at its experimental density with ``model``: their pressure terms, and the
+    per-frame histograms that reweighting needs."""
+    import openmm
+    from openmm import unit
+
+    from mlparams.openmm_plugin.system import FORCE_GROUPS, to_openmm
+    from mlparams.validation.density import PROFILES
+
+    t0 = time.perf_counter()
+    protocol = PROFILES[profile]
+    rho = float(row["density_g_cm3"])
+    T, P_bar = float(row["T_K"]), float(row["P_kPa"]) / 100.0
+    sim, msys, molecule, masses, n = liquid_at_experimental_density(row, model, profile, threads, seed)
+    cutoff = protocol.cutoff_nm
     dt = protocol.timestep_fs / 1000.0
     sim.step(int(round(equilibrate_ps / dt)))
 
@@ -329,7 +373,7 @@ def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equi
     steps = int(round(every_ps / dt))
     box = np.asarray(msys.box_nm, dtype=float)
     volume = float(np.prod(box))
-    p_coul, p_ref = [], []
+    p_coul, p_ref, empty = [], [], []
     all_pairs = np.column_stack(np.triu_indices(n_types))
     n_fine, n_coarse = int(math.ceil(cutoff / BIN_NM)), int(math.ceil(cutoff / FRAME_BIN_NM))
     pair_count_sum = np.zeros((len(all_pairs), n_fine))
@@ -345,6 +389,7 @@ def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equi
                       - crossing_correction_bar(x, box, molecule, masses, cutoff, atom_charges, alpha))
         p_ref.append(kinetic + fd_pressure_bar(full_ctx, x, box, molecule, masses,
                                                relative_volume=FD_RELATIVE_VOLUME_MC))
+        empty.append(largest_empty_sphere(x, box)[0])
         i, j, r, g = virial_pairs(x, box, molecule, masses, cutoff)
         counts, virial = pair_histograms(type_index, n_types, i, j, r, g, BIN_NM, n_fine)
         pair_count_sum += counts
@@ -362,6 +407,7 @@ def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equi
         r_bins_nm=((np.arange(n_fine) + 0.5) * BIN_NM).tolist(),
         virial_hist_nm=(virial_sum[present] / n_frames).tolist(), p_kinetic_bar=kinetic,
         p_coulomb_bar=p_coul, p_coulomb_impulsive_bar=0.0, p_reference_bar=p_ref, seconds=0.0,
+        largest_empty_sphere_nm=empty,
     )
     frames.p_coulomb_impulsive_bar = coulomb_impulsive_bar(frames)
     if params.form == "buckingham":

@@ -1,0 +1,48 @@
+"""Table of the GNN liquid stage's rounds: each round's reweighted prediction against the next frames' measurement.
+
+Run from the repository root after the liquid stage (``LIQUID_STAGE=1 bash validation/run_gnn.sh``); writes
+``validation/results/gnn/liquid_stage/rounds.md`` and prints it. Pressures in bar on frames at the experimental
+density: "sampled" is the round's starting model on its own frames (a barostat-style volume move, ± standard
+error), "predicted" the reweighted estimate for the round's result, which the next round's frames measure.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from mlparams.models import liquid_pressure as lp
+
+STAGE = Path("validation/results/gnn/liquid_stage")
+
+
+def main(stage: Path = STAGE) -> str:
+    rounds = sorted((p for p in stage.glob("round*") if (p / "liquid_stage.json").is_file()),
+                    key=lambda p: int(p.name.removeprefix("round")))
+    if not rounds:
+        raise SystemExit(f"no rounds in {stage}; run LIQUID_STAGE=1 bash validation/run_gnn.sh first")
+    lines = ["| round | liquid | start: sampled on its frames | far-pair ratio | predicted for the result "
+             "(effective samples) | result: sampled on its own frames | held-out dimers RMSE kcal/mol |",
+             "|---|---|---|---|---|---|---|"]
+    for path in rounds:
+        k = int(path.name.removeprefix("round"))
+        r = json.loads((path / "liquid_stage.json").read_text())
+        after = stage / f"frames_c{k}"
+        measured = {lf.name: lf for lf in lp.load_frames(after)} if after.is_dir() else {}
+        for j, name in enumerate(r["liquids"]):
+            m = measured.get(name)
+            result = f"{np.mean(m.p_reference_bar):+.0f} ± {m.standard_error_bar():.0f}" if m else "not sampled"
+            lines.append(f"| {k} | {name} | {r['pressure_sampled_bar'][j]:+.0f} ± "
+                         f"{r['pressure_sampled_standard_error_bar'][j]:.0f} | {r['far_pair_ratio'][j]:.3f} | "
+                         f"{r['pressure_after_bar'][j]:+.0f} ({r['effective_sample_fraction_after'][j]:.2f}) | "
+                         f"{result} | {r['dimer_rmse_holdout_before_kcal']:.2f} → {r['dimer_rmse_holdout_kcal']:.2f} |")
+    text = "\n".join(lines) + "\n"
+    (stage / "rounds.md").write_text(text)
+    return text
+
+
+if __name__ == "__main__":
+    print(main(Path(sys.argv[1]) if len(sys.argv) > 1 else STAGE), end="")
