@@ -434,7 +434,7 @@ def add_parser(sub) -> None:
                                                     "gnn-liquids) with per-frame histograms")
     tl.add_argument("--out", required=True, help="model folder to write (gnn-liquids.*, liquid_stage.*)")
     tl.add_argument("--liquids", default=None, help="liquids fitted, names separated by commas "
-                                                    "(default: ethanol, n-octane, ethylene carbonate)")
+                                                    "(default: ethanol, n-octane)")
     tl.add_argument("--init", default=None, help="heads file of the model that sampled the frames "
                                                  "(default: the shipped gnn.pt)")
     tl.add_argument("--epochs", type=int, default=20)
