@@ -7,7 +7,8 @@ pressure there must equal the experimental pressure. Here the frames are sampled
 reweighted, ⟨P⟩_θ = Σ wᵢ Pᵢ(θ) / Σ wᵢ, wᵢ = exp(−β[Uᵢ(θ) − Uᵢ(θ₀)]), within a trust region on the effective
 sample size; a round of sampling with the new model and refitting moves further. Holding the frames fixed
 (the default of :class:`GnnPressureTerm`, ``--reweight`` off) gives only the direct dependence: a trial fit that
-brought the fixed-frame pressure of four liquids to 0 bar moved their own pressures by 0–20 % of that (README).
+brought the fixed-frame pressure of four liquids to 0 bar moved their own pressures by at most a fifth of
+that (README).
 
 The condition needs frames of *one* liquid. A model so cohesive that its liquid cavitates at the experimental
 density (the shipped ``gnn``'s water and ethylene carbonate hold voids of 0.64 and 0.49 nm radius there) has a
