@@ -202,7 +202,7 @@ def test_train_liquids_moves_the_pressure_toward_experiment(liquid_frames, run_c
     lp.save_frames(frames, tmp_path / "frames", per_frame)
     out = tmp_path / "model"
     res = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--liquids", "ethanol",
-                  "--out", str(out), "--epochs", "1", "--threads", "1", "--quiet")
+                  "--out", str(out), "--epochs", "1", "--threads", "1", "--fixed-frames", "--quiet")
     assert res.returncode == 0, res.stderr
     report = json.loads((out / "liquid_stage.json").read_text())
     assert report["liquid_loss_after"] < 0.5 * report["liquid_loss_before"]

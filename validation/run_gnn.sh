@@ -105,7 +105,7 @@ if [ "${LIQUID_STAGE:-0}" = 1 ]; then
   init=mlparams/data/models/gnn/gnn.pt
   for k in $(seq 1 "$rounds"); do
     .venv/bin/mlparams gnn train-liquids --frames "$frames" --init "$init" --out "work/gnn_liquids_c$k" \
-      --liquids "$liquids" --epochs 10 --learning-rate 2e-5 --reweight --quiet
+      --liquids "$liquids" --quiet
     mkdir -p "$stage/round$k"
     cp "work/gnn_liquids_c$k"/liquid_stage.json "work/gnn_liquids_c$k"/liquid_stage.png "$stage/round$k/"
     init=work/gnn_liquids_c$k/gnn-liquids.pt

@@ -112,9 +112,9 @@ def train(out, qm_set=None, cfg=None, dimer_sets=None, progress: bool = True, re
     return summary
 
 
-def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: int = 20,
-                  liquid_weight: float | None = None, learning_rate: float = 1e-4, threads: int = 2,
-                  reweight: bool = False, progress: bool = True) -> dict:
+def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: int = 10,
+                  liquid_weight: float | None = None, learning_rate: float = 2e-5, threads: int = 2,
+                  reweight: bool = True, progress: bool = True) -> dict:
     """The liquid stage (:mod:`mlparams.gnn.liquids`) from the heads file ``init`` (default: the shipped
     ``gnn.pt``), on frames that model sampled (``frames``: a ``buckingham sample-liquids --model gnn…`` folder
     with per-frame histograms); writes ``gnn-liquids.pt``/``.json``, ``liquid_stage.json`` and
@@ -186,7 +186,7 @@ def liquid_stage_plot(report: dict, path) -> None:
         axes[0].plot(epochs, [row[2][k] for row in hist], marker="o", label=name)
     axes[0].axhline(0.0, color="k", lw=0.8)
     axes[0].set_xlabel("epoch")
-    axes[0].set_ylabel("reweighted pressure / bar")
+    axes[0].set_ylabel("pressure on the frames / bar")
     axes[0].set_title("pressure on the frames at the experimental density")
     axes[0].legend(fontsize=8)
     d = np.array(report["liquid_dimer_history"], dtype=float)
@@ -365,7 +365,7 @@ def cmd_train(args) -> int:
 
 def cmd_train_liquids(args) -> int:
     report = train_liquids(args.frames, check_out_dir(args.out), args.liquids, args.init, args.epochs,
-                           args.liquid_weight, args.learning_rate, args.threads, args.reweight,
+                           args.liquid_weight, args.learning_rate, args.threads, not args.fixed_frames,
                            progress=not args.quiet)
     for name, p_exp, before, after, ess in zip(report["liquids"], report["pressure_experiment_bar"],
                                                 report["pressure_before_bar"], report["pressure_after_bar"],
@@ -437,12 +437,13 @@ def add_parser(sub) -> None:
                                                     "(default: ethanol, n-octane)")
     tl.add_argument("--init", default=None, help="heads file of the model that sampled the frames "
                                                  "(default: the shipped gnn.pt)")
-    tl.add_argument("--epochs", type=int, default=20)
+    tl.add_argument("--epochs", type=int, default=10)
     tl.add_argument("--liquid-weight", type=float, default=None, help="per (100 bar)^2 (default 0.005)")
-    tl.add_argument("--learning-rate", type=float, default=1e-4)
+    tl.add_argument("--learning-rate", type=float, default=2e-5)
     tl.add_argument("--threads", type=int, default=2)
-    tl.add_argument("--reweight", action="store_true", help="reweight the frames (trust region on the effective "
-                                                            "sample size) instead of holding them fixed")
+    tl.add_argument("--fixed-frames", action="store_true",
+                    help="hold the frames fixed (direct dependence only; needs no per-frame histograms) instead of "
+                         "reweighting them within a trust region on the effective sample size")
     tl.add_argument("--quiet", action="store_true")
     tl.set_defaults(func=cmd_train_liquids)
 

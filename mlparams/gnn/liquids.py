@@ -6,7 +6,7 @@ frames of a liquid held at its experimental density (NVT) carry a condition on t
 pressure there must equal the experimental pressure. Here the frames are sampled with a GNN model θ₀ and
 reweighted, ⟨P⟩_θ = Σ wᵢ Pᵢ(θ) / Σ wᵢ, wᵢ = exp(−β[Uᵢ(θ) − Uᵢ(θ₀)]), within a trust region on the effective
 sample size; a round of sampling with the new model and refitting moves further. Holding the frames fixed
-(the default of :class:`GnnPressureTerm`, ``--reweight`` off) gives only the direct dependence: a trial fit that
+(``--fixed-frames``) gives only the direct dependence: a trial fit that
 brought the fixed-frame pressure of four liquids to 0 bar moved their own pressures by at most a fifth of
 that (README).
 
