@@ -216,3 +216,21 @@ def test_train_liquids_moves_the_pressure_toward_experiment(liquid_frames, run_c
     bad = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--out", str(tmp_path / "x"),
                   "--init", str(tmp_path / "none.pt"))
     assert bad.returncode != 0 and "give a heads file" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_rounds_table_pairs_each_prediction_with_the_next_frames(liquid_frames, tmp_path):
+    """validation/gnn_liquid_rounds.py: a round's prediction beside the pressure its result's frames measured."""
+    from mlparams.validation.gnn_liquid_rounds import main
+
+    frames, _ = liquid_frames
+    (tmp_path / "round1").mkdir()
+    record = {"liquids": [frames.name], "pressure_sampled_bar": [-1000.0], "pressure_sampled_standard_error_bar": [50.0],
+              "far_pair_ratio": [1.0], "pressure_after_bar": [-400.0], "effective_sample_fraction_after": [0.55],
+              "dimer_rmse_holdout_before_kcal": 0.77, "dimer_rmse_holdout_kcal": 0.79}
+    (tmp_path / "round1" / "liquid_stage.json").write_text(json.dumps(record))
+    lp.save_frames(frames, tmp_path / "frames_c1")
+    table = main(tmp_path)
+    row = next(line for line in table.splitlines() if line.startswith("| 1 |"))
+    assert f"{np.mean(frames.p_reference_bar):+.0f} ± {frames.standard_error_bar():.0f}" in row
+    assert "-1000 ± 50" in row and "-400 (0.55)" in row and "0.77 → 0.79" in row
+    assert (tmp_path / "rounds.md").read_text() == table

@@ -35,6 +35,8 @@ def main(stage: Path = STAGE) -> str:
         for j, name in enumerate(r["liquids"]):
             m = measured.get(name)
             result = f"{np.mean(m.p_reference_bar):+.0f} ± {m.standard_error_bar():.0f}" if m else "not sampled"
+            if m and m.largest_empty_sphere_nm:
+                result += f" (largest empty sphere {np.median(m.largest_empty_sphere_nm):.2f} nm)"
             lines.append(f"| {k} | {name} | {r['pressure_sampled_bar'][j]:+.0f} ± "
                          f"{r['pressure_sampled_standard_error_bar'][j]:.0f} | {r['far_pair_ratio'][j]:.3f} | "
                          f"{r['pressure_after_bar'][j]:+.0f} ({r['effective_sample_fraction_after'][j]:.2f}) | "
