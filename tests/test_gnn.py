@@ -104,11 +104,15 @@ def _assert_repulsive_below_wall(c_model, elements_a, elements_b, label):
             assert np.all(np.diff(e[r <= wall]) < 0), (label, a, b)
 
 
-def test_every_pair_of_every_dev_liquid_is_repulsive_at_short_range(gnn):
+@pytest.mark.parametrize("model", ["gnn", "gnn-liquids"])
+def test_every_pair_of_every_dev_liquid_is_repulsive_at_short_range(model):
     """Van der Waals energy falls monotonically up to 0.16 nm (pairs with H) / 0.24 nm (heavy pairs), finite,
     for every atom pair of each of the 41 dev liquids (their neat liquids) and across a mixture of five."""
     from mlparams.gnn.graphs import graph_from_smiles
+    from mlparams.gnn.predictor import load
     from mlparams.validation.density import read_liquids
+
+    gnn = load(model)
 
     graphs = [graph_from_smiles(row["smiles"]) for row in read_liquids("dev")]
     hs = gnn.embeddings(graphs)

@@ -2,6 +2,7 @@
 
 import copy
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -234,3 +235,30 @@ def test_rounds_table_pairs_each_prediction_with_the_next_frames(liquid_frames, 
     assert f"{np.mean(frames.p_reference_bar):+.0f} ± {frames.standard_error_bar():.0f}" in row
     assert "-1000 ± 50" in row and "-400 (0.55)" in row and "0.77 → 0.79" in row
     assert (tmp_path / "rounds.md").read_text() == table
+
+
+def test_shipped_liquid_model_sampled_the_committed_frames_and_keeps_gnns_charges(gnn):
+    """gnn-liquids (round 1 of the liquid stage): on the committed frames it sampled (liquid_stage/frames_c1) it
+    reproduces the pressure recorded while sampling, which is within 600 bar of experiment and above gnn's own
+    on its frames; charges equal to gnn's (charge_net frozen); held-out training dimers within 0.05 kcal/mol."""
+    import torch
+
+    from mlparams.gnn.liquids import GnnPressureTerm, check_reference, liquid_types
+    from mlparams.gnn.predictor import load
+
+    model = load("gnn-liquids")
+    meta = model.meta
+    assert meta["reweighting"] and meta["liquids"] == ["ethanol", "n-octane"]
+    stage = Path(__file__).resolve().parent.parent / "validation" / "results" / "gnn" / "liquid_stage"
+    own = lp.load_frames(stage / "frames_c1", meta["liquids"])
+    term = GnnPressureTerm(own, None, model)
+    check_reference(term, model)  # raises unless the model reproduces the frames' recorded pressure
+    with torch.no_grad():
+        p, _ = term.pressures(model.heads)
+    before = meta["pressure_sampled_bar"]  # gnn on its own frames, the round's start
+    for value, start, lf in zip(p.tolist(), before, own):
+        assert abs(value - lf.P_bar) < 600.0 and value > start + 200.0, lf.name
+        assert not lf.cavitated()
+    for smiles in ("O", "CCO", "O=C1OCCO1", "CCCCCCCC"):
+        np.testing.assert_allclose(liquid_types(model, smiles)[2], liquid_types(gnn, smiles)[2], atol=1e-12)
+    assert meta["dimer_rmse_holdout_kcal"] < gnn.meta["dimer_rmse_holdout_kcal"] + 0.05

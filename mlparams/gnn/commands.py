@@ -114,7 +114,7 @@ def train(out, qm_set=None, cfg=None, dimer_sets=None, progress: bool = True, re
 
 def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: int = 10,
                   liquid_weight: float | None = None, learning_rate: float = 2e-5, threads: int = 2,
-                  reweight: bool = True, progress: bool = True) -> dict:
+                  reweight: bool = True, every_molecule_penalty: bool = False, progress: bool = True) -> dict:
     """The liquid stage (:mod:`mlparams.gnn.liquids`) from the heads file ``init`` (default: the shipped
     ``gnn.pt``), on frames that model sampled (``frames``: a ``buckingham sample-liquids --model gnn…`` folder
     with per-frame histograms); writes ``gnn-liquids.pt``/``.json``, ``liquid_stage.json`` and
@@ -151,7 +151,7 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
         _, _, h = reference.embedding_model(batch(table.graphs))
     trainer = HeadTrainer(h, table, conf, conformer_pairs(conf, table), cfg, dimers)
     trainer.heads.load_state_dict(reference.heads.state_dict())
-    result = trainer.stage_liquids(term, epochs, liquid_weight, learning_rate, progress)
+    result = trainer.stage_liquids(term, epochs, liquid_weight, learning_rate, progress, every_molecule_penalty)
     result["far_pair_ratio"] = [lf.far_pair_ratio() for lf in frames_list]
     result["pressure_sampled_bar"] = [float(np.mean(lf.p_reference_bar)) for lf in frames_list]
     result["pressure_sampled_standard_error_bar"] = [lf.standard_error_bar() for lf in frames_list]
@@ -366,7 +366,7 @@ def cmd_train(args) -> int:
 def cmd_train_liquids(args) -> int:
     report = train_liquids(args.frames, check_out_dir(args.out), args.liquids, args.init, args.epochs,
                            args.liquid_weight, args.learning_rate, args.threads, not args.fixed_frames,
-                           progress=not args.quiet)
+                           args.every_molecule_penalty, progress=not args.quiet)
     for name, p_exp, before, after, ess in zip(report["liquids"], report["pressure_experiment_bar"],
                                                 report["pressure_before_bar"], report["pressure_after_bar"],
                                                 report["effective_sample_fraction_after"]):
@@ -444,6 +444,9 @@ def add_parser(sub) -> None:
     tl.add_argument("--fixed-frames", action="store_true",
                     help="hold the frames fixed (direct dependence only; needs no per-frame histograms) instead of "
                          "reweighting them within a trust region on the effective sample size")
+    tl.add_argument("--every-molecule-penalty", action="store_true",
+                    help="short-range penalty on every atom pair of every training molecule each step (slower; "
+                         "the shipped gnn-liquids' last round)")
     tl.add_argument("--quiet", action="store_true")
     tl.set_defaults(func=cmd_train_liquids)
 
