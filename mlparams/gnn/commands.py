@@ -124,13 +124,14 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     from mlparams.gnn.datasets import GraphTable, conformer_pairs, default_qm_set, load_conformers, load_dimers
     from mlparams.gnn.graphs import batch
     from mlparams.gnn.liquids import DEFAULT_LIQUIDS, LIQUID_WEIGHT, GnnPressureTerm, check_reference
-    from mlparams.gnn.predictor import GNN_MODELS, load
+    from mlparams.benchmarking import write_json
+    from mlparams.gnn.predictor import GNN_MODELS, load, shipped_model_dir
     from mlparams.gnn.training import HeadTrainer, TrainingConfig
     from mlparams.model_files import save_model
     from mlparams.models import liquid_pressure as lp
     from mlparams.models.dimer_pairs import TRAINING_SETS
 
-    init = Path(init) if init else Path(__file__).resolve().parents[1] / "data" / "models" / "gnn" / "gnn.pt"
+    init = Path(init) if init else shipped_model_dir() / "gnn.pt"
     if init.suffix != ".pt" or init.stem not in GNN_MODELS or not init.is_file():
         raise MlparamsError(f"--init {init}: give a heads file <folder>/gnn.pt or <folder>/gnn-liquids.pt that exists")
     liquid_weight = LIQUID_WEIGHT if liquid_weight is None else liquid_weight
@@ -165,8 +166,6 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     out = Path(out)
     save_model(out, "gnn-liquids", trainer.heads.state_dict(), meta)
     report = {k: v for k, v in meta.items() if k not in ("config",)}
-    from mlparams.benchmarking import write_json
-
     write_json(report, out / "liquid_stage.json")
     liquid_stage_plot(report, out / "liquid_stage.png")
     return report

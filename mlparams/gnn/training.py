@@ -9,6 +9,9 @@
 * Stage 3 (beyond the paper): continue from stage 2 on the intermolecular interaction energies of the
   training dimer sets (weighted MSE, w = exp(−max(E_ref, 0)/8 kcal/mol), neutral dimers; 20 % held out for
   model selection) plus 0.1 × the stage-2 loss so molecule energies stay in view. This is ``gnn``.
+* Liquid stage (beyond the paper, :meth:`HeadTrainer.stage_liquids`): stage 3 continued with ``charge_net``
+  frozen and the pressure of liquids at their experimental density on reweighted frames the model sampled
+  (:mod:`mlparams.gnn.liquids`). This is ``gnn-liquids``.
 
 Both parameter stages add a physical penalty so the constants are safe in MD: for every non-covalent pair
 seen, for 2048 random atom pairs drawn from all molecules and for every atom pair of 16 random molecules each
