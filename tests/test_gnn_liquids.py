@@ -17,7 +17,7 @@ def liquid_frames():
     from mlparams.validation.density import read_liquids
 
     row = next(r for r in read_liquids("dev") if r["name"] == "ethanol")
-    return lp.sample_liquid(row, "gnn", profile="screen", equilibrate_ps=0.4, sample_ps=1.0, every_ps=0.2, threads=1)
+    return lp.sample_liquid(row, "gnn", profile="screen", equilibrate_ps=1.0, sample_ps=1.0, every_ps=0.2, threads=1)
 
 
 @pytest.fixture(scope="module")
