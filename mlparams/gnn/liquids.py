@@ -40,6 +40,7 @@ import numpy as np
 from mlparams.errors import MlparamsError
 from mlparams.gnn.predictor import KCAL_TO_KJ
 from mlparams.models import liquid_pressure as lp
+
 #: Weight of the liquid term: per (100 bar)² of mean squared pressure error, beside the dimer MSE in kcal².
 LIQUID_WEIGHT = 0.005
 #: Liquids the GNN liquid stage fits by default: the paper's Table 5 liquids whose ``gnn`` frames at the
@@ -72,8 +73,9 @@ class GnnPressureTerm:
     """Model pressures (bar) of liquids on GNN-sampled frames as a differentiable function of ``feats_net``.
 
     ``liquids``/``per_frame``: :class:`~mlparams.models.liquid_pressure.LiquidFrames` and their per-frame
-    histograms (needed only to reweight; None holds the frames fixed); ``reference``: the predictor whose model sampled them (its constants give Uᵢ(θ₀)); its charges
-    must be the frames' (checked), and stay so while ``charge_net`` is frozen.
+    histograms (needed only to reweight; None holds the frames fixed); ``reference``: the predictor whose model
+    sampled them (its constants give Uᵢ(θ₀)); its charges must be the frames' (checked), and stay so while
+    ``charge_net`` is frozen.
     """
 
     def __init__(self, liquids, per_frame, reference, reweight: bool = False):
@@ -160,10 +162,11 @@ class GnnPressureTerm:
         if ``reweight`` (default: as constructed), else the frames held fixed (fraction 1)."""
         import torch
 
+        from mlparams.gnn.model import vdw_energy_and_slope
+
         reweight = self.reweight if reweight is None else reweight
         if reweight and any("counts" not in item for item in self.items):
             raise MlparamsError("reweighting needs the per-frame histograms; build the term with per_frame")
-        from mlparams.gnn.model import vdw_energy_and_slope
 
         out, ess = [], []
         for lf, item in zip(self.liquids, self.items):
@@ -220,7 +223,6 @@ def _pair_rows(all_pairs: np.ndarray, present: np.ndarray) -> np.ndarray:
     n = int(all_pairs.max()) + 1 if len(all_pairs) else 0
     key = {int(a) * n + int(b): k for k, (a, b) in enumerate(all_pairs)}
     return np.array([key[int(a) * n + int(b)] for a, b in present])
-
 
 
 def check_reference(term: GnnPressureTerm, reference) -> None:
