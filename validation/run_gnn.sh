@@ -84,7 +84,15 @@ fi
 # Frames of the paper's four liquids sampled with `gnn` itself at their experimental density (NVT, screen profile):
 # the GNN's own pressure there, and round 0 of the liquid stage below (per-frame histograms are not committed).
 # About 8-13 min per liquid, two at a time.
+# sample-liquids skips a liquid whose frames file exists; a clean clone has the committed files without their
+# per-frame histograms (not committed), which reweighting needs, so those are sampled again.
+drop_frames_without_histograms() {
+  for f in "$1"/*.json.gz; do
+    if [ -e "$f" ] && [ ! -e "${f%.json.gz}.per_frame.npz" ]; then rm "$f"; fi
+  done
+}
 if [ "${GNN_FRAMES:-0}" = 1 ] || [ "${LIQUID_STAGE:-0}" = 1 ]; then
+  drop_frames_without_histograms validation/results/gnn/frames_gnn
   .venv/bin/mlparams buckingham sample-liquids --liquids "water,ethylene carbonate,ethanol,n-octane" --model gnn \
     --out validation/results/gnn/frames_gnn --quiet
 fi
@@ -113,6 +121,7 @@ if [ "${LIQUID_STAGE:-0}" = 1 ]; then
     cp "work/gnn_liquids_c$k"/liquid_stage.json "work/gnn_liquids_c$k"/liquid_stage.png "$stage/round$k/"
     init=work/gnn_liquids_c$k/gnn-liquids.pt
     [ "$k" = "$rounds" ] && break
+    drop_frames_without_histograms "$stage/frames_c$k"
     MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_liquids_c$k" .venv/bin/mlparams buckingham sample-liquids \
       --liquids "$liquids" --model gnn-liquids --out "$stage/frames_c$k" --quiet
     frames=$stage/frames_c$k
