@@ -1,9 +1,9 @@
 """Is a model's liquid one liquid at the experimental density, or a void beside a denser liquid?
 
 For each model, an NVT run of one dev liquid at its experimental density (the box and start of
-``mlparams buckingham sample-liquids``), then on frames of its second half: the largest empty sphere (the largest
-distance from a point of a 0.05 nm grid to the nearest atom, periodic) and the far-pair ratio
-(:meth:`mlparams.models.liquid_pressure.LiquidFrames.far_pair_ratio`, from the same frames). A homogeneous liquid
+``mlparams buckingham sample-liquids``), then on frames of its second half the largest empty sphere
+(:func:`mlparams.models.liquid_pressure.largest_empty_sphere`: the largest distance from a point of a 0.05 nm
+grid to the nearest atom, periodic). A homogeneous liquid
 has no empty sphere much larger than its molecules' gaps (about 0.3 nm); a cavitated box has one of the void's
 size. Writes ``cavities.json`` and ``cavities.png`` (the emptiest slab of the last frame of each model) to ``--out``.
 

@@ -69,6 +69,11 @@ def _to_engine(e_kcal, de_kcal_per_A):
     return e_kcal * KCAL_TO_KJ, de_kcal_per_A * KCAL_TO_KJ * 10.0
 
 
+def _lj_engine(c):
+    """(C6 in kJ/mol·nm⁶, C12 in kJ/mol·nm¹²) from the network's constants (kcal/mol, Å)."""
+    return c[:, 0] * KCAL_TO_KJ * 1e-6, c[:, 1] * KCAL_TO_KJ * 1e-12
+
+
 class GnnPressureTerm:
     """Model pressures (bar) of liquids on GNN-sampled frames as a differentiable function of ``feats_net``.
 
@@ -99,21 +104,18 @@ class GnnPressureTerm:
                 raise MlparamsError(
                     f"the frames of {lf.name} were sampled with other types or charges than the starting model's "
                     f"({lf.reference_model}); sample them with that model (buckingham sample-liquids --model)")
-            all_pairs = np.column_stack(np.triu_indices(len(elements)))
-            type_count = np.asarray(lf.type_count, dtype=float)
+            n_types = len(elements)
+            all_pairs = np.column_stack(np.triu_indices(n_types))
             s, t = all_pairs[:, 0], all_pairs[:, 1]
-            natoms = type_count.sum()
+            present = np.asarray(lf.pair_types)
             item = {
                 "h": h, "rows_i": torch.as_tensor(s), "rows_j": torch.as_tensor(t),
                 "edge": torch.full((len(s),), NONCOVALENT),
-                "fine_pair": torch.as_tensor(_pair_rows(all_pairs, np.asarray(lf.pair_types))),
+                "fine_pair": torch.as_tensor(lp.triu_row(present[:, 0], present[:, 1], n_types)),
                 "fine_r_A": torch.as_tensor(10.0 * np.asarray(lf.r_bins_nm)),
                 "fine_hist": torch.as_tensor(np.asarray(lf.virial_hist_nm)),
                 "edge_density": torch.as_tensor(lf.edge_density()),
-                # OpenMM's long-range correction: pair counts per type pair over n(n+1)/2 atom pairs
-                "tail_weight": torch.as_tensor(2.0 * np.pi * natoms * natoms * np.where(
-                    s == t, 0.5 * type_count[s] * (type_count[s] + 1.0), type_count[s] * type_count[t])
-                    / (0.5 * natoms * (natoms + 1.0))),
+                "tail_weight": torch.as_tensor(lp.tail_weights(lf.type_count)),  # OpenMM's LJ long-range correction
                 "beta": 1.0 / (lp.BOLTZMANN_KJ_PER_MOL_K * lf.T_K),
             }
             if per_frame is not None:
@@ -194,8 +196,7 @@ class GnnPressureTerm:
         over the N(N+1)/2 atom pairs, for constants c of every type pair (t ≤ u) of ``item``."""
         import torch
 
-        c6 = c[:, 0] * KCAL_TO_KJ * 1e-6
-        c12 = c[:, 1] * KCAL_TO_KJ * 1e-12
+        c6, c12 = _lj_engine(c)
         return torch.sum(item["tail_weight"] * (c12 / (9.0 * rc**9) - c6 / (3.0 * rc**3)))
 
     @staticmethod
@@ -204,8 +205,7 @@ class GnnPressureTerm:
         import torch
 
         rc = lf.cutoff_nm
-        c6 = c[:, 0] * KCAL_TO_KJ * 1e-6  # kJ/mol·nm⁶
-        c12 = c[:, 1] * KCAL_TO_KJ * 1e-12
+        c6, c12 = _lj_engine(c)
         tail = GnnPressureTerm.tail_coefficient(c, item, rc) / lf.volume_nm3**2
         e_cut = (c12 / rc**12 - c6 / rc**6)[item["fine_pair"]]
         impulsive = torch.sum(e_cut * item["edge_density"]) / (3.0 * lf.volume_nm3)
@@ -216,13 +216,6 @@ def _cavity_evidence(lf) -> str:
     if lf.largest_empty_sphere_nm:
         return f"median largest empty sphere {np.median(lf.largest_empty_sphere_nm):.2f} nm > {lp.CAVITY_RADIUS_NM} nm"
     return f"far-pair ratio {lf.far_pair_ratio():.3f} >= {lp.CAVITATION_RATIO}"
-
-
-def _pair_rows(all_pairs: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """Row of each present type pair (t, u) in ``all_pairs``."""
-    n = int(all_pairs.max()) + 1 if len(all_pairs) else 0
-    key = {int(a) * n + int(b): k for k, (a, b) in enumerate(all_pairs)}
-    return np.array([key[int(a) * n + int(b)] for a, b in present])
 
 
 def check_reference(term: GnnPressureTerm, reference) -> None:

@@ -279,12 +279,27 @@ def virial_pairs(positions, box_nm, molecule, masses, cutoff_nm: float):
     return i, j, r, np.einsum("ij,ij->i", d, R) / r
 
 
+def triu_row(lo, hi, n_types: int):
+    """Position of the type pair (lo, hi), lo ≤ hi, in ``np.triu_indices(n_types)`` order."""
+    return lo * n_types - lo * (lo - 1) // 2 + (hi - lo)
+
+
+def tail_weights(type_count) -> np.ndarray:
+    """Per type pair t ≤ u (``np.triu_indices`` order), its weight in a long-range correction K = Σ weight·∫_rc^∞
+    E r² dr: 2πN²·n_tu / (N(N+1)/2), n_tu = n_t(n_t + 1)/2 or n_t·n_u, as OpenMM averages over atom pairs."""
+    counts = np.asarray(type_count, dtype=float)
+    s, t = np.triu_indices(counts.size)
+    pair_count = np.where(s == t, 0.5 * counts[s] * (counts[s] + 1.0), counts[s] * counts[t])
+    n = counts.sum()
+    return 2 * np.pi * n * n * pair_count / (0.5 * n * (n + 1))
+
+
 def pair_histograms(type_index, n_types, i, j, r, g, bin_nm: float, n_bins: int):
     """(pair counts, Σ geometric weights) per (type pair t ≤ u in ``np.triu_indices(n_types)`` order, distance bin
     of width ``bin_nm``); distances beyond the last bin fall into it."""
     t, u = type_index[i], type_index[j]
     lo, hi = np.minimum(t, u), np.maximum(t, u)
-    row = lo * n_types - lo * (lo - 1) // 2 + (hi - lo)  # position of (lo, hi) in np.triu_indices(n_types)
+    row = triu_row(lo, hi, n_types)
     b = np.minimum((r / bin_nm).astype(int), n_bins - 1)
     n_pairs = n_types * (n_types + 1) // 2
     flat = row * n_bins + b
@@ -506,15 +521,11 @@ def exp6_pressure_numpy(frames: LiquidFrames, constants, mixing_rule: str, impul
 
 def tail_coefficient_numpy(frames: LiquidFrames, c, mixing_rule: str) -> float:
     """K of the long-range energy K/V (kJ/mol·nm³), as mlparams' compiled OpenMM force computes it."""
-    counts = np.asarray(frames.type_count, dtype=float)
-    nt = counts.size
-    s, t = np.triu_indices(nt)
-    pair_count = np.where(s == t, 0.5 * counts[s] * (counts[s] + 1.0), counts[s] * counts[t])
+    s, t = np.triu_indices(len(frames.type_count))
     A, B, C = bk.mix(c[s, 0], c[s, 1], c[s, 2], c[t, 0], c[t, 1], c[t, 2], mixing_rule)
     rc = frames.cutoff_nm
     integral = A * B * np.exp(-rc / B) * (rc**2 + 2 * rc * B + 2 * B**2) - C / (3 * rc**3)
-    n = counts.sum()
-    return float(2 * np.pi * n * n * np.sum(pair_count * integral) / (0.5 * n * (n + 1)))
+    return float(np.sum(tail_weights(frames.type_count) * integral))
 
 
 class PressureTerm:
@@ -621,14 +632,11 @@ class PressureTerm:
 
     @staticmethod
     def _tail(torch, z, lf, rule, reference):
-        counts = np.asarray(lf.type_count, dtype=float)
-        s, t = np.triu_indices(counts.size)
-        pair_count = torch.tensor(np.where(s == t, 0.5 * counts[s] * (counts[s] + 1.0), counts[s] * counts[t]))
+        s, t = np.triu_indices(len(lf.type_count))
         A, B, C = _mix_torch(torch, z[s], z[t], rule, reference)
         rc = lf.cutoff_nm
         integral = A * B * torch.exp(-rc / B) * (rc**2 + 2 * rc * B + 2 * B**2) - C / (3 * rc**3)
-        n = counts.sum()
-        return 2 * np.pi * n * n * torch.sum(pair_count * integral) / (0.5 * n * (n + 1))
+        return torch.sum(torch.tensor(tail_weights(lf.type_count)) * integral)
 
     def residuals(self, z_types, rule: str):
         """(model pressure − experimental pressure in bar, effective-sample fraction) per liquid."""
