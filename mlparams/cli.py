@@ -199,7 +199,7 @@ def cmd_sample_liquids(args) -> int:
     from mlparams.models.liquid_pressure import sample_liquids
 
     results = sample_liquids(args.liquids, args.model, args.out, profile=args.profile, sample_ps=args.sample_ps,
-                             jobs=args.jobs, progress=not args.quiet)
+                             jobs=args.jobs, progress=not args.quiet, density_from=args.density_from)
     failed = [r for r in results if r["status"] != "ok"]
     for r in failed:
         print(f"{r['name']}: {r['status']}", file=sys.stderr)
@@ -626,6 +626,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="box size and cutoff of the density driver's profile (default screen)")
     sl.add_argument("--sample-ps", type=_float_arg, default=40.0, help="sampled NVT time per liquid (default 40 ps)")
     sl.add_argument("--jobs", type=int, default=None, help="liquids in parallel (default: one per core)")
+    sl.add_argument("--density-from", default=None, metavar="CSV",
+                    help="sample each liquid at the density a density run of the same model found (its "
+                         "density_results.csv) instead of the experimental one; the frames then ask for the pressure "
+                         "that moves the model toward experiment (LiquidFrames.target_bar)")
     sl.add_argument("--quiet", action="store_true")
     sl.set_defaults(func=cmd_sample_liquids)
 

@@ -219,6 +219,33 @@ def test_train_liquids_moves_the_pressure_toward_experiment(liquid_frames, run_c
     assert bad.returncode != 0 and "give a heads file" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
 
+def test_fine_penalty_grid_sees_a_bend_between_the_coarse_points():
+    """A narrow van der Waals dip (−0.3 kcal/mol, 0.03 Å wide at 1.2 Å) on a steep r⁻¹² wall leaves the curve
+    rising over a few hundredths of an Å (found on a 0.0005 Å grid): the 0.05 Å penalty grid does not change,
+    the liquid stage's 0.01 Å grid does."""
+    import torch
+
+    from mlparams.gnn.graphs import NONCOVALENT
+    from mlparams.gnn.model import vdw_curve
+    from mlparams.gnn.training import FINE_PENALTY_GRID_A, FINE_PENALTY_MARGIN_KCAL, physical_penalty
+
+    wall = torch.zeros(1, 14, dtype=torch.float64)
+    wall[0, 1] = 8.9  # C12 in kcal/mol·Å¹²: −10 kcal/mol/Å at 1.2 Å
+    dip = wall.clone()
+    dip[0, 2], dip[0, 3] = -0.3, 0.03
+    r = torch.arange(0.6, 1.6, 0.0005, dtype=torch.float64)
+    assert float(torch.diff(vdw_curve(dip, r)[0]).max()) > 0.0  # not monotonic below the H wall (1.6 Å)
+    pair = torch.tensor([[0, 1, NONCOVALENT]])
+    elements, q = np.array(["H", "C"]), torch.zeros(2, dtype=torch.float64)
+
+    def penalty(c, fine):
+        grid = (FINE_PENALTY_GRID_A, FINE_PENALTY_MARGIN_KCAL) if fine else ()
+        return float(physical_penalty(c, pair, elements, q, *grid))
+
+    assert penalty(dip, fine=False) == pytest.approx(penalty(wall, fine=False), abs=1e-12)
+    assert penalty(dip, fine=True) > penalty(wall, fine=True) + 0.005
+
+
 def test_rounds_table_pairs_each_prediction_with_the_next_frames(liquid_frames, tmp_path):
     """validation/gnn_liquid_rounds.py: a round's prediction beside the pressure its result's frames measured."""
     from mlparams.validation.gnn_liquid_rounds import main

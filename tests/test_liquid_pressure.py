@@ -176,6 +176,43 @@ def test_sample_liquids_refuses_unknown_names(run_cli, tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+def test_sample_liquids_at_a_model_density_needs_that_models_finished_run(run_cli, tmp_path):
+    """--density-from: a missing file, or a CSV without a finished run of that model for a liquid, is refused in
+    one line before anything is written."""
+    out = tmp_path / "frames"
+    proc = run_cli("buckingham", "sample-liquids", "--liquids", "ethanol", "--model", "gaff2", "--out", str(out),
+                   "--density-from", str(tmp_path / "none.csv"))
+    assert proc.returncode == 2 and "none.csv does not exist" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and not out.exists()
+    csv = tmp_path / "density_results.csv"
+    csv.write_text("name,smiles,T_K,rho_exp,rho_sim,model,status\n"
+                   "ethanol,CCO,298.15,0.7852,0.8129,gnn-liquids,ok\nwater,O,298.15,0.997,,gaff2,failed: x\n")
+    for liquids, model in (("ethanol", "gaff2"), ("water", "gaff2")):
+        proc = run_cli("buckingham", "sample-liquids", "--liquids", liquids, "--model", model, "--out", str(out),
+                       "--density-from", str(csv))
+        assert proc.returncode == 2 and f"has no finished {model} density of {liquids}" in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1 and not out.exists()
+    assert lp.sampling_densities(csv, "gnn-liquids", ["ethanol"]) == {"ethanol": 0.8129}
+
+
+def test_frames_at_another_density_hold_that_density_and_ask_for_the_equation_of_state_pressure():
+    """sample_liquid(density_g_cm3=ρ_s): the NVT box holds mass/volume = ρ_s, the frames record it, and the
+    pressure they ask for is P_exp + K·ln(ρ_s/ρ_exp) (P_exp at the experimental density)."""
+    from mlparams.validation.density import read_liquids
+
+    row = next(r for r in read_liquids("dev") if r["name"] == "ethanol")
+    rho_s = 1.1 * float(row["density_g_cm3"])
+    frames, _ = lp.sample_liquid(row, "gaff2", equilibrate_ps=0.1, sample_ps=0.2, every_ps=0.1, threads=1,
+                                 density_g_cm3=rho_s)
+    mass_g = frames.n_molecules * 46.069 / 6.02214076e23  # ethanol, C2H6O
+    assert abs(mass_g / (frames.volume_nm3 * 1e-21) / rho_s - 1.0) < 1e-3
+    assert frames.rho_sampled == pytest.approx(rho_s) and frames.rho_exp == float(row["density_g_cm3"])
+    expected = frames.P_bar + lp.STEP_BULK_MODULUS_BAR * np.log(1.1)
+    assert frames.target_bar() == pytest.approx(expected, rel=1e-9) and expected > 900.0
+    frames.rho_sampled = None
+    assert frames.target_bar() == frames.P_bar
+
+
 def test_train_liquids_needs_frames(run_cli, tmp_path):
     proc = run_cli("buckingham", "train-liquids", "--frames", str(tmp_path / "none"), "--out", str(tmp_path))
     assert proc.returncode == 2

@@ -114,10 +114,11 @@ def train(out, qm_set=None, cfg=None, dimer_sets=None, progress: bool = True, re
 
 def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: int = 10,
                   liquid_weight: float | None = None, learning_rate: float = 2e-5, threads: int = 2,
-                  reweight: bool = True, every_molecule_penalty: bool = False, progress: bool = True) -> dict:
+                  reweight: bool = True, every_molecule_penalty: bool = False, progress: bool = True,
+                  fine_penalty: bool = False) -> dict:
     """The liquid stage (:mod:`mlparams.gnn.liquids`) from the heads file ``init`` (default: the shipped
-    ``gnn.pt``), on frames that model sampled (``frames``: a ``buckingham sample-liquids --model gnn…`` folder
-    with per-frame histograms); writes ``gnn-liquids.pt``/``.json``, ``liquid_stage.json`` and
+    ``gnn.pt``), on frames that model sampled (``frames``: one or more ``buckingham sample-liquids --model gnn…``
+    folders with per-frame histograms, each liquid from the first that holds it); writes ``gnn-liquids.pt``/``.json``, ``liquid_stage.json`` and
     ``liquid_stage.png`` to ``out``."""
     import torch
 
@@ -138,8 +139,10 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     torch.set_num_threads(threads)
     t0 = time.time()
     names = lp.select_liquids(liquids or ",".join(DEFAULT_LIQUIDS))
-    frames_list = lp.load_frames(frames, names)
-    per_frame = [lp.load_per_frame(frames, n) for n in names] if reweight else None
+    folders = [frames] if isinstance(frames, (str, Path)) else list(frames)
+    where = lp.frames_folders(folders, names)
+    frames_list = [lp.load_frames(where[n], [n])[0] for n in names]
+    per_frame = [lp.load_per_frame(where[n], n) for n in names] if reweight else None
     reference = load(init.stem, str(init.parent))
     term = GnnPressureTerm(frames_list, per_frame, reference, reweight=reweight)
     check_reference(term, reference)
@@ -152,12 +155,13 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
         _, _, h = reference.embedding_model(batch(table.graphs))
     trainer = HeadTrainer(h, table, conf, conformer_pairs(conf, table), cfg, dimers)
     trainer.heads.load_state_dict(reference.heads.state_dict())
-    result = trainer.stage_liquids(term, epochs, liquid_weight, learning_rate, progress, every_molecule_penalty)
+    result = trainer.stage_liquids(term, epochs, liquid_weight, learning_rate, progress, every_molecule_penalty,
+                                   fine_penalty)
     result["far_pair_ratio"] = [lf.far_pair_ratio() for lf in frames_list]
     result["pressure_sampled_bar"] = [float(np.mean(lf.p_reference_bar)) for lf in frames_list]
     result["pressure_sampled_standard_error_bar"] = [lf.standard_error_bar() for lf in frames_list]
     meta = {**json.loads(init.with_suffix(".json").read_text()), **result, "initial_model": str(init),
-            "frames": str(frames), "reweighting": reweight, "date": date.today().isoformat(),
+            "frames": {n: str(where[n]) for n in names}, "reweighting": reweight, "date": date.today().isoformat(),
             "machine": f"{platform.machine()} {platform.processor() or ''} {threads} threads".strip(),
             "seconds": round(time.time() - t0, 1)}
     for key in ("energy_history", "kd_history"):
@@ -365,11 +369,12 @@ def cmd_train(args) -> int:
 def cmd_train_liquids(args) -> int:
     report = train_liquids(args.frames, check_out_dir(args.out), args.liquids, args.init, args.epochs,
                            args.liquid_weight, args.learning_rate, args.threads, not args.fixed_frames,
-                           args.every_molecule_penalty, progress=not args.quiet)
-    for name, p_exp, before, after, ess in zip(report["liquids"], report["pressure_experiment_bar"],
-                                                report["pressure_before_bar"], report["pressure_after_bar"],
-                                                report["effective_sample_fraction_after"]):
-        print(f"{name:24s} P on frames {before:+8.0f} -> {after:+8.0f} bar (experiment {p_exp:+.0f}; "
+                           args.every_molecule_penalty, progress=not args.quiet, fine_penalty=args.fine_penalty)
+    for name, target, rho, before, after, ess in zip(report["liquids"], report["pressure_target_bar"],
+                                                     report["density_sampled_g_cm3"], report["pressure_before_bar"],
+                                                     report["pressure_after_bar"],
+                                                     report["effective_sample_fraction_after"]):
+        print(f"{name:24s} P on frames at {rho:.4f} g/cm3 {before:+8.0f} -> {after:+8.0f} bar (target {target:+.0f}; "
               f"effective samples {ess:.2f})")
     print(f"held-out training dimers: RMSE {report['dimer_rmse_holdout_before_kcal']:.2f} -> "
           f"{report['dimer_rmse_holdout_kcal']:.2f} kcal/mol (epoch {report['best_epoch']})")
@@ -429,8 +434,9 @@ def add_parser(sub) -> None:
 
     tl = gsub.add_parser("train-liquids", help="the liquid stage: continue a GNN on liquid pressures of frames it "
                                                "sampled itself (reweighted), writes gnn-liquids.pt")
-    tl.add_argument("--frames", required=True, help="folder from 'buckingham sample-liquids --model gnn' (or "
-                                                    "gnn-liquids) with per-frame histograms")
+    tl.add_argument("--frames", required=True, nargs="+",
+                    help="folder(s) from 'buckingham sample-liquids --model gnn' (or gnn-liquids) with per-frame "
+                         "histograms; each liquid is read from the first folder that holds it")
     tl.add_argument("--out", required=True, help="model folder to write (gnn-liquids.*, liquid_stage.*)")
     tl.add_argument("--liquids", default=None, help="liquids fitted, names separated by commas "
                                                     "(default: ethanol, n-octane)")
@@ -444,8 +450,10 @@ def add_parser(sub) -> None:
                     help="hold the frames fixed (direct dependence only; needs no per-frame histograms) instead of "
                          "reweighting them within a trust region on the effective sample size")
     tl.add_argument("--every-molecule-penalty", action="store_true",
-                    help="short-range penalty on every atom pair of every training molecule each step (slower; "
-                         "the shipped gnn-liquids' last round)")
+                    help="short-range penalty on every atom pair of every training molecule each step (slower)")
+    tl.add_argument("--fine-penalty", action="store_true",
+                    help="short-range penalty on a 0.01 A grid instead of 0.05 A (sees a narrow bend between the "
+                         "coarse points)")
     tl.add_argument("--quiet", action="store_true")
     tl.set_defaults(func=cmd_train_liquids)
 

@@ -123,7 +123,7 @@ class GnnPressureTerm:
                 with torch.no_grad():
                     item["u0"] = self._frame_energies(reference.heads, item)
             self.items.append(item)
-        self.p_exp = torch.tensor([lf.P_bar for lf in liquids], dtype=torch.float64)
+        self.p_exp = torch.tensor([lf.target_bar() for lf in liquids], dtype=torch.float64)  # the pressure asked for
         self.p_rest_mean = torch.tensor([lf.p_rest_bar for lf in liquids], dtype=torch.float64)
 
     @staticmethod

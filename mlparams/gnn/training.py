@@ -56,6 +56,10 @@ WALL_COULOMB_A = 1.2
 PENALTY_GRID_A = np.arange(0.6, 2.601, 0.05)
 #: Required fall per grid step (kcal/mol per 0.05 Å, i.e. a force of at least 0.4 kcal/mol/Å) below the wall.
 PENALTY_MARGIN_KCAL = 0.02
+#: The liquid stage's finer grid (0.01 Å) with the same least force: a Gaussian bend narrower than 0.05 Å (the
+#: 0.02 kJ/mol bump at 1.4 Å that earlier rounds left between N-H...H-N, README) falls between the coarse points.
+FINE_PENALTY_GRID_A = np.arange(0.6, 2.6001, 0.01)
+FINE_PENALTY_MARGIN_KCAL = 0.004
 #: Random atom pairs from all molecules of the table (any two species) penalised per step, so molecules and
 #: combinations absent from the dimer sets get safe constants too.
 RANDOM_PENALTY_PAIRS = 2048
@@ -247,8 +251,9 @@ class PairEvaluator:
         return out.index_add(0, idx, e_vdw + e_coul), c, u
 
 
-def physical_penalty(c, u, elements_by_row, q):
-    """Mean violation (kcal/mol) of the short-range repulsion conditions over non-covalent pairs."""
+def physical_penalty(c, u, elements_by_row, q, grid_a=PENALTY_GRID_A, margin_kcal: float = PENALTY_MARGIN_KCAL):
+    """Mean violation (kcal/mol) of the short-range repulsion conditions over non-covalent pairs, on the grid
+    ``grid_a`` (Å) with a least fall of ``margin_kcal`` per step."""
     import torch
 
     from mlparams.gnn.model import COULOMB_KCAL_ANGSTROM, vdw_curve
@@ -257,13 +262,13 @@ def physical_penalty(c, u, elements_by_row, q):
     if not bool(nc.any()):
         return torch.zeros((), dtype=torch.float64)
     c, u = c[nc], u[nc]
-    grid = torch.as_tensor(PENALTY_GRID_A, dtype=torch.float64)
+    grid = torch.as_tensor(grid_a, dtype=torch.float64)
     e = vdw_curve(c, grid)
     has_h = torch.as_tensor(elements_by_row[u[:, 0].numpy()] == "H") | torch.as_tensor(elements_by_row[u[:, 1].numpy()] == "H")
     wall = torch.where(has_h, WALL_H_A, WALL_HEAVY_A)
-    rise = torch.relu(e[:, 1:] - e[:, :-1] + PENALTY_MARGIN_KCAL) * (grid[None, 1:] <= wall[:, None])
+    rise = torch.relu(e[:, 1:] - e[:, :-1] + margin_kcal) * (grid[None, 1:] <= wall[:, None])
     e_tot = e + COULOMB_KCAL_ANGSTROM * (q[u[:, 0]] * q[u[:, 1]])[:, None] / grid[None, :]
-    rise_tot = torch.relu(e_tot[:, 1:] - e_tot[:, :-1] + PENALTY_MARGIN_KCAL) * (grid[None, 1:] <= WALL_COULOMB_A)
+    rise_tot = torch.relu(e_tot[:, 1:] - e_tot[:, :-1] + margin_kcal) * (grid[None, 1:] <= WALL_COULOMB_A)
     return (rise.sum(1) + rise_tot.sum(1)).mean()
 
 
@@ -296,6 +301,8 @@ class HeadTrainer:
         self.dimers = dimers
         #: every atom pair of every molecule in the penalty each step, not MOLECULES_PENALISED_PER_STEP of them
         self.penalise_every_molecule = False
+        #: (grid in Å, least fall per step in kcal/mol) of the short-range penalty
+        self.penalty_grid = (PENALTY_GRID_A, PENALTY_MARGIN_KCAL)
         if dimers is not None:
             self.dim = PairEvaluator(dimers.pairs, self.offsets)
             neutral = np.flatnonzero(~dimers.charged)
@@ -338,7 +345,7 @@ class HeadTrainer:
             wall = gaff2_band_penalty(c, u, self.lj_anchor, *self.cfg.gaff2_band, well=self.cfg.gaff2_well_factor)
         else:
             wall = gaff2_wall_penalty(c, u, self.lj_anchor)
-        return physical_penalty(c, u, self.elements, q), wall
+        return physical_penalty(c, u, self.elements, q, *self.penalty_grid), wall
 
     def molecule_loss(self, rows, noise=0.0):
         import torch
@@ -346,7 +353,7 @@ class HeadTrainer:
         q = self.charges()
         e, c, u = self.mol.energies(self.heads, self.h, q, rows, noise, self.noise_generator)
         target = torch.as_tensor(self.conf.energy_kcal[rows] - self.e_lin[rows])
-        return (e - target).abs().mean(), physical_penalty(c, u, self.elements, q)
+        return (e - target).abs().mean(), physical_penalty(c, u, self.elements, q, *self.penalty_grid)
 
     def dimer_loss(self, rows):
         import torch
@@ -355,7 +362,7 @@ class HeadTrainer:
         e, c, u = self.dim.energies(self.heads, self.h, q, rows)
         w = torch.as_tensor(self.weights[rows])
         err = e - torch.as_tensor(self.dimers.e_ref_kcal[rows])
-        return (w * err**2).sum() / w.sum(), physical_penalty(c, u, self.elements, q)
+        return (w * err**2).sum() / w.sum(), physical_penalty(c, u, self.elements, q, *self.penalty_grid)
 
     def stage2(self, progress=True) -> dict:
         """The paper's training on molecule energies."""
@@ -405,14 +412,15 @@ class HeadTrainer:
                                         "stage 3: dimer energies", progress)
 
     def stage_liquids(self, term, epochs: int, liquid_weight: float, learning_rate: float,
-                      progress=True, every_molecule_penalty: bool = False) -> dict:
+                      progress=True, every_molecule_penalty: bool = False, fine_penalty: bool = False) -> dict:
         """Stage 3 continued with liquid pressures: ``feats_net`` only (charges frozen, so the frames' Coulomb
         pressure stays exact), loss + ``liquid_weight`` × mean((P − P_exp)/100 bar)² on the reweighted frames
         of ``term`` (:class:`mlparams.gnn.liquids.GnnPressureTerm`) + the trust-region penalty on the effective
         sample size. Keeps the epoch with the lowest held-out dimer MSE + liquid term. ``every_molecule_penalty``:
         the short-range penalty covers every atom pair of every table molecule each step (their neat liquids'
         type pairs), not 16 random molecules' (a round without it bent the van der Waals term of two N–H···H–N
-        pairs by 0.02 kJ/mol at 0.14 nm, README)."""
+        pairs by 0.02 kJ/mol at 0.14 nm, README; it did not remove the bend); ``fine_penalty``: the penalty on
+        :data:`FINE_PENALTY_GRID_A`, whose 0.01 Å steps see such a narrow bend."""
         import torch
 
         from mlparams.models.liquid_pressure import ESS_MIN, ESS_WEIGHT, PRESSURE_SCALE_BAR
@@ -420,6 +428,8 @@ class HeadTrainer:
         for p in self.heads.charge_net.parameters():
             p.requires_grad_(False)
         self.penalise_every_molecule = every_molecule_penalty
+        if fine_penalty:
+            self.penalty_grid = (FINE_PENALTY_GRID_A, FINE_PENALTY_MARGIN_KCAL)
 
         def liquid_loss():
             p, ess = term.pressures(self.heads)
@@ -438,10 +448,12 @@ class HeadTrainer:
         with torch.no_grad():
             fixed = [float(x) for x in term.pressures(self.heads, reweight=False)[0]]
         out.update({"liquids": [lf.name for lf in term.liquids], "liquid_weight": liquid_weight,
-                    "every_molecule_penalty": every_molecule_penalty,
+                    "every_molecule_penalty": every_molecule_penalty, "fine_penalty": fine_penalty,
                     "pressure_after_fixed_frames_bar": fixed,
                     "learning_rate": learning_rate, "epochs": epochs,
-                    "pressure_experiment_bar": [float(x) for x in term.p_exp],
+                    "pressure_experiment_bar": [lf.P_bar for lf in term.liquids],
+                    "pressure_target_bar": [float(x) for x in term.p_exp],
+                    "density_sampled_g_cm3": [lf.rho_sampled or lf.rho_exp for lf in term.liquids],
                     "pressure_before_bar": before[1], "pressure_after_bar": after[1],
                     "effective_sample_fraction_after": after[2], "liquid_loss_before": before[0],
                     "liquid_loss_after": after[0]})

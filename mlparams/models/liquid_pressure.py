@@ -72,6 +72,10 @@ CAVITY_RADIUS_NM = 0.45
 
 #: The file of a frames folder that lists the liquids that failed, with the reason.
 FAILURES = "failures.json"
+#: Bulk modulus (bar) of the equation of state that turns a density error into a pressure target for frames
+#: sampled at the model's own density (:meth:`LiquidFrames.target_bar`): 1 GPa, the order of organic liquids
+#: near 298 K (water's is 2.2 GPa). A step parameter of the rounds, not a property of any liquid.
+STEP_BULK_MODULUS_BAR = 10000.0
 
 #: Dev liquids whose pressures join the fit: one or two of each functional group of the dev set (water,
 #: alcohols, acid, ketone, esters, carbonate, ether, amide, nitrile, aromatics, alkane, sulfur, fluorine).
@@ -113,6 +117,18 @@ class LiquidFrames:
     reference_mixing_rule: str | None = None
     #: Per frame, the radius (nm) of the largest sphere without an atom centre (:func:`largest_empty_sphere`).
     largest_empty_sphere_nm: list | None = None
+    #: Density (g/cm³) the frames were sampled at when it is not the experimental one (``--density-from``: the
+    #: sampling model's own NPT density); None: ``rho_exp``.
+    rho_sampled: float | None = None
+
+    def target_bar(self) -> float:
+        """The pressure (bar) the model must have on these frames: the experimental pressure at the experimental
+        density; at another density ρ_s, the experimental pressure moved along an equation of state of bulk
+        modulus :data:`STEP_BULK_MODULUS_BAR`, P_exp + K·ln(ρ_s/ρ_exp). K sets only the step a round takes
+        (its fixed point, ρ_s = ρ_exp, does not depend on it)."""
+        if self.rho_sampled is None:
+            return self.P_bar
+        return self.P_bar + STEP_BULK_MODULUS_BAR * math.log(self.rho_sampled / self.rho_exp)
 
     @property
     def p_rest_bar(self) -> float:
@@ -319,9 +335,10 @@ def virial_histogram(type_index, n_types, i, j, r, g, cutoff_nm: float):
 
 
 def liquid_at_experimental_density(row: dict, model: str = "gaff2", profile: str = "screen", threads: int = 1,
-                                   seed: int = 7):
-    """An OpenMM NVT simulation of one dev liquid with ``model`` at its experimental density, minimised, velocities
-    drawn: (simulation, MolecularSystem, per-atom molecule index, masses in Da, number of molecules)."""
+                                   seed: int = 7, density_g_cm3: float | None = None):
+    """An OpenMM NVT simulation of one dev liquid with ``model`` at its experimental density (or at
+    ``density_g_cm3``), minimised, velocities drawn: (simulation, MolecularSystem, per-atom molecule index, masses
+    in Da, number of molecules)."""
     from openmm import unit
 
     from mlparams.molecules import from_smiles
@@ -331,7 +348,7 @@ def liquid_at_experimental_density(row: dict, model: str = "gaff2", profile: str
     from mlparams.validation.density import PROFILES, _box_size
 
     protocol = PROFILES[profile]
-    rho, T = float(row["density_g_cm3"]), float(row["T_K"])
+    rho, T = float(density_g_cm3 or row["density_g_cm3"]), float(row["T_K"])
     species = from_smiles(row["smiles"])
     n = _box_size(species, protocol, rho)
     # packed loosely, then brought to the experimental density by scaling the centres of mass
@@ -351,9 +368,9 @@ def liquid_at_experimental_density(row: dict, model: str = "gaff2", profile: str
 
 def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equilibrate_ps: float = 10.0,
                   sample_ps: float = 40.0, every_ps: float = 0.2, threads: int = 1, seed: int = 7,
-                  progress=None) -> tuple[LiquidFrames, "PerFrame"]:
-    """NVT frames of one liquid at its experimental density with ``model``: their pressure terms, and the
-    per-frame histograms that reweighting needs."""
+                  progress=None, density_g_cm3: float | None = None) -> tuple[LiquidFrames, "PerFrame"]:
+    """NVT frames of one liquid at its experimental density (or at ``density_g_cm3``) with ``model``: their
+    pressure terms, and the per-frame histograms that reweighting needs."""
     import openmm
     from openmm import unit
 
@@ -364,7 +381,7 @@ def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equi
     protocol = PROFILES[profile]
     rho = float(row["density_g_cm3"])
     T, P_bar = float(row["T_K"]), float(row["P_kPa"]) / 100.0
-    sim, msys, molecule, masses, n = liquid_at_experimental_density(row, model, profile, threads, seed)
+    sim, msys, molecule, masses, n = liquid_at_experimental_density(row, model, profile, threads, seed, density_g_cm3)
     cutoff = protocol.cutoff_nm
     dt = protocol.timestep_fs / 1000.0
     sim.step(int(round(equilibrate_ps / dt)))
@@ -423,7 +440,7 @@ def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equi
         r_bins_nm=((np.arange(n_fine) + 0.5) * BIN_NM).tolist(),
         virial_hist_nm=(virial_sum[present] / n_frames).tolist(), p_kinetic_bar=kinetic,
         p_coulomb_bar=p_coul, p_coulomb_impulsive_bar=0.0, p_reference_bar=p_ref, seconds=0.0,
-        largest_empty_sphere_nm=empty,
+        largest_empty_sphere_nm=empty, rho_sampled=None if density_g_cm3 is None else float(density_g_cm3),
     )
     frames.p_coulomb_impulsive_bar = coulomb_impulsive_bar(frames)
     if params.form == "buckingham":
@@ -559,7 +576,7 @@ class PressureTerm:
         self.hist = [torch.tensor(np.asarray(lf.virial_hist_nm), dtype=f64) for lf in liquids]
         self.r = [torch.tensor(np.asarray(lf.r_bins_nm), dtype=f64) for lf in liquids]
         self.edge = [torch.tensor(lf.edge_density(), dtype=f64) for lf in liquids]
-        self.p_exp = torch.tensor([lf.P_bar for lf in liquids], dtype=f64)
+        self.p_exp = torch.tensor([lf.target_bar() for lf in liquids], dtype=f64)
         self.p_rest = torch.tensor([lf.p_rest_bar for lf in liquids], dtype=f64)
         self.per_frame = None
         if per_frame is not None:
@@ -733,6 +750,19 @@ def load_frames(folder, names=None) -> list[LiquidFrames]:
     return [found[n] for n in names]
 
 
+def frames_folders(folders, names) -> dict:
+    """{liquid: the first of ``folders`` holding its frames}; raises naming the liquids none holds."""
+    where = {}
+    for name in names:
+        where[name] = next((Path(f) for f in folders if frames_path(f, name).is_file()), None)
+    missing = [n for n, f in where.items() if f is None]
+    if missing:
+        shown = " ".join(str(f) for f in folders)
+        raise MlparamsError(f"no frames of {', '.join(missing)} in {shown}; sample them with "
+                            f"'mlparams buckingham sample-liquids --liquids \"{','.join(missing)}\" --out FOLDER'")
+    return where
+
+
 def select_liquids(spec: str) -> list[str]:
     """Dev-liquid names from ``spec``: names separated by commas, where ``train`` stands for
     :data:`TRAINING_LIQUIDS` and ``dev`` for every dev liquid (e.g. ``train,nitromethane``); duplicates once."""
@@ -749,10 +779,11 @@ def select_liquids(spec: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _sample_job(row: dict, model: str, profile: str, sample_ps: float, out: str) -> dict:
+def _sample_job(row: dict, model: str, profile: str, sample_ps: float, out: str,
+                density_g_cm3: float | None = None) -> dict:
     """One liquid in a worker: sampled and saved, or the reason it failed (never raises)."""
     try:
-        frames, per_frame = sample_liquid(row, model, profile, sample_ps=sample_ps)
+        frames, per_frame = sample_liquid(row, model, profile, sample_ps=sample_ps, density_g_cm3=density_g_cm3)
         path = save_frames(frames, Path(out), per_frame)
         return {"name": row["name"], "status": "ok", "path": str(path)}
     except Exception as exc:  # one liquid's failure must not lose the others
@@ -760,11 +791,12 @@ def _sample_job(row: dict, model: str, profile: str, sample_ps: float, out: str)
 
 
 def sample_liquids(liquids: str, model: str, out, profile: str = "screen", sample_ps: float = 40.0,
-                   jobs: int | None = None, progress: bool = True) -> list[dict]:
+                   jobs: int | None = None, progress: bool = True, density_from=None) -> list[dict]:
     """Frames of several dev liquids (names separated by commas, ``train``, or ``dev``), in parallel.
 
-    A liquid whose file is already in ``out`` is skipped (a rerun resumes); failures are listed in
-    ``out/`` :data:`FAILURES` and the others go on.
+    At the experimental density, or with ``density_from`` (a density driver's ``density_results.csv`` of the same
+    model) at the density that run found (:func:`sampling_densities`). A liquid whose file is already in ``out``
+    is skipped (a rerun resumes); failures are listed in ``out/`` :data:`FAILURES` and the others go on.
     """
     import os
 
@@ -773,6 +805,7 @@ def sample_liquids(liquids: str, model: str, out, profile: str = "screen", sampl
 
     rows = {r["name"]: r for r in read_liquids("dev")}
     names = select_liquids(liquids)
+    densities = sampling_densities(density_from, model, names) if density_from else {}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     todo = [n for n in names if not frames_path(out, n).is_file()]
@@ -784,7 +817,8 @@ def sample_liquids(liquids: str, model: str, out, profile: str = "screen", sampl
         from tqdm import tqdm
 
         with process_pool(jobs) as pool:
-            futures = [pool.submit(_sample_job, rows[n], model, profile, sample_ps, str(out)) for n in todo]
+            futures = [pool.submit(_sample_job, rows[n], model, profile, sample_ps, str(out), densities.get(n))
+                       for n in todo]
             for fut in tqdm(as_completed(futures), total=len(futures), desc="liquid frames", disable=not progress):
                 results.append(fut.result())
     failures = {r["name"]: r["status"] for r in results if r["status"] != "ok"}
@@ -796,3 +830,24 @@ def sample_liquids(liquids: str, model: str, out, profile: str = "screen", sampl
     tmp.write_text(json.dumps(old, indent=2) + "\n")
     tmp.replace(path)
     return results
+
+
+def sampling_densities(results_csv, model: str, names) -> dict:
+    """{liquid: simulated density in g/cm³} from a density driver's ``density_results.csv`` run with ``model``;
+    raises unless every liquid of ``names`` finished there with that model."""
+    import csv
+
+    path = Path(results_csv)
+    if not path.is_file():
+        raise MissingFileError(f"--density-from {path} does not exist; give the density_results.csv a "
+                               f"'mlparams density --model {model}' run wrote")
+    with path.open() as fh:
+        rows = {r["name"]: r for r in csv.DictReader(fh)}
+    out = {}
+    for name in names:
+        r = rows.get(name)
+        if r is None or r.get("status") != "ok" or r.get("model") != model:
+            raise MlparamsError(f"--density-from {path} has no finished {model} density of {name}; run "
+                                f"'mlparams density --model {model} --liquids \"{name}\"' first")
+        out[name] = float(r["rho_sim"])
+    return out
