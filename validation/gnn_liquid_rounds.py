@@ -1,13 +1,15 @@
-"""Table of the GNN liquid stage's rounds: each round's reweighted prediction against the next frames' measurement.
+"""Tables of the GNN liquid stage's rounds: each round's reweighted prediction against what its result measured.
 
 Run from the repository root after the liquid stage (``LIQUID_STAGE=1 bash validation/run_gnn.sh``); writes
-``validation/results/gnn/liquid_stage/rounds.md`` and prints it. Pressures in bar on frames at the experimental
-density: "sampled" is the round's starting model on its own frames (a barostat-style volume move, ± standard
-error), "predicted" the reweighted estimate for the round's result, which the next round's frames measure.
+``validation/results/gnn/liquid_stage/rounds.md`` (rounds at the experimental density) and ``own_rounds.md``
+(rounds at the model's own density) and prints them. Pressures in bar: "sampled" is the round's starting model on
+its own frames (a barostat-style volume move, ± standard error), "predicted" the reweighted estimate for the
+round's result; the next round's frames measure it (``rounds.md``), or its NPT density does (``own_rounds.md``).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 from pathlib import Path
@@ -46,5 +48,37 @@ def main(stage: Path = STAGE) -> str:
     return text
 
 
+def own_density_table(stage: Path = STAGE) -> str:
+    """Own-density rounds (``own_round<k>/``): per liquid the density sampled, the pressure asked for there, the
+    starting model's own pressure, the reweighted prediction, and the result's screen density; ``own_rounds.md``."""
+    rounds = sorted((p for p in stage.glob("own_round*") if (p / "liquid_stage.json").is_file()),
+                    key=lambda p: int(p.name.removeprefix("own_round")))
+    lines = ["| own round | liquid | frames at g/cm³ (vs experiment) | target bar | start: sampled on its frames | "
+             "predicted for the result (effective samples) | result: NPT density g/cm³ (vs experiment) | "
+             "held-out dimers RMSE kcal/mol |", "|---|---|---|---|---|---|---|---|"]
+    for path in rounds:
+        k = int(path.name.removeprefix("own_round"))
+        r = json.loads((path / "liquid_stage.json").read_text())
+        result = {}
+        if (path / "density" / "density_results.csv").is_file():
+            with (path / "density" / "density_results.csv").open() as fh:
+                result = {row["name"]: row for row in csv.DictReader(fh) if row["status"] == "ok"}
+        for j, name in enumerate(r["liquids"]):
+            m = result.get(name)
+            shown = (f"{float(m['rho_sim']):.3f} ± {float(m['rho_sim_err']):.3f} ({float(m['rel_err_pct']):+.1f} %)"
+                     if m else "not run")
+            rho = r["density_sampled_g_cm3"][j]
+            versus = f" ({100.0 * (rho / float(m['rho_exp']) - 1.0):+.1f} %)" if m else ""
+            lines.append(f"| {k} | {name} | {rho:.4f}{versus} | {r['pressure_target_bar'][j]:+.0f} | "
+                         f"{r['pressure_sampled_bar'][j]:+.0f} ± {r['pressure_sampled_standard_error_bar'][j]:.0f} | "
+                         f"{r['pressure_after_bar'][j]:+.0f} ({r['effective_sample_fraction_after'][j]:.2f}) | {shown} | "
+                         f"{r['dimer_rmse_holdout_before_kcal']:.2f} → {r['dimer_rmse_holdout_kcal']:.2f} |")
+    text = "\n".join(lines) + "\n"
+    (stage / "own_rounds.md").write_text(text)
+    return text
+
+
 if __name__ == "__main__":
-    print(main(Path(sys.argv[1]) if len(sys.argv) > 1 else STAGE), end="")
+    where = Path(sys.argv[1]) if len(sys.argv) > 1 else STAGE
+    print(main(where), end="")
+    print(own_density_table(where), end="")

@@ -127,12 +127,47 @@ if [ "${LIQUID_STAGE:-0}" = 1 ]; then
     frames=$stage/frames_c$k
   done
   .venv/bin/python -m mlparams.validation.gnn_liquid_rounds
-  # Round 1 ships: rounds 2 and 3 bend the van der Waals term of two N-H...H-N pairs (a 0.02 kJ/mol bump at
-  # 0.14 nm), which tests/test_gnn.py's short-range check refuses (README).
-  cp work/gnn_liquids_c1/gnn-liquids.pt work/gnn_liquids_c1/gnn-liquids.json mlparams/data/models/gnn/
-  .venv/bin/mlparams validate density --liquids dev --only "water,n-octane,ethanol,ethylene carbonate" \
-    --model gnn-liquids --engine openmm --profile screen --out validation/results/density/openmm-screen/gnn-liquids \
-    --jobs 2 --quiet
+  # Round 1's densities: the density the own-density rounds below sample at.
+  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_liquids_c1" .venv/bin/mlparams validate density --liquids dev \
+    --only "water,n-octane,ethanol,ethylene carbonate" --model gnn-liquids --engine openmm --profile screen \
+    --out "$stage/round1/density" --jobs 2 --quiet
+
+  # Own-density rounds (README, "The liquid stage at the model's own density"): frames at the density the previous
+  # model's NPT run found, where its water and ethylene carbonate are one liquid, asked for the pressure of an
+  # equation of state through experiment (LiquidFrames.target_bar). As run: own round 1 starts from round 1 (c1)
+  # with water and ethylene carbonate at c1's density and ethanol and n-octane from frames_c1 (experimental
+  # density); own round 2 from own round 1 with all four at its density. Sampling 10-25 min per liquid.
+  init=work/gnn_liquids_c1/gnn-liquids.pt
+  density=$stage/round1/density/density_results.csv
+  model_dir=$PWD/work/gnn_liquids_c1
+  own_rounds=${OWN_ROUNDS:-2}
+  for k in $(seq 1 "$own_rounds"); do
+    if [ "$k" = 1 ]; then sampled="water,ethylene carbonate"; extra_frames="$stage/frames_c1"
+    else sampled="water,ethylene carbonate,ethanol,n-octane"; extra_frames=""; fi
+    frames=$stage/frames_own_$(basename "$model_dir" | sed 's/gnn_liquids_//; s/gnn_own_//')
+    drop_frames_without_histograms "$frames"
+    MLPARAMS_GNN_MODEL_DIR="$model_dir" .venv/bin/mlparams buckingham sample-liquids --liquids "$sampled" \
+      --model gnn-liquids --density-from "$density" --out "$frames" --quiet
+    # shellcheck disable=SC2086
+    .venv/bin/mlparams gnn train-liquids --frames "$frames" $extra_frames --init "$init" --fine-penalty \
+      --liquids "water,ethylene carbonate,ethanol,n-octane" --out "work/gnn_own_o$k" --quiet
+    mkdir -p "$stage/own_round$k"
+    cp "work/gnn_own_o$k"/liquid_stage.json "work/gnn_own_o$k"/liquid_stage.png "$stage/own_round$k/"
+    model_dir=$PWD/work/gnn_own_o$k
+    init=$model_dir/gnn-liquids.pt
+    MLPARAMS_GNN_MODEL_DIR="$model_dir" .venv/bin/mlparams validate density --liquids dev \
+      --only "water,n-octane,ethanol,ethylene carbonate" --model gnn-liquids --engine openmm --profile screen \
+      --out "$stage/own_round$k/density" --jobs 2 --quiet
+    density=$stage/own_round$k/density/density_results.csv
+  done
+  .venv/bin/python -m mlparams.validation.gnn_liquid_rounds
+  # The last own-density round ships (tests/test_gnn_liquids.py checks it reproduces the fixed-frame pressures its
+  # liquid_stage.json records on the committed frames it was fitted to).
+  last=work/gnn_own_o$own_rounds
+  cp "$last"/gnn-liquids.pt "$last"/gnn-liquids.json mlparams/data/models/gnn/
+  mkdir -p validation/results/density/openmm-screen
+  rm -rf validation/results/density/openmm-screen/gnn-liquids
+  cp -r "$stage/own_round$own_rounds/density" validation/results/density/openmm-screen/gnn-liquids
   for set in s22 basepairs jsch; do
     .venv/bin/mlparams validate interaction --dimers "$set" --model gnn-liquids \
       --out "validation/results/interaction/$set/gnn-liquids" --quiet
