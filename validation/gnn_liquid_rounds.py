@@ -21,17 +21,27 @@ from mlparams.models import liquid_pressure as lp
 STAGE = Path("validation/results/gnn/liquid_stage")
 
 
+def _rounds(stage: Path, prefix: str) -> list[tuple[int, dict, Path]]:
+    """(k, liquid_stage.json record, folder) of each ``<prefix><k>/`` in ``stage``, in order of k."""
+    found = [(int(p.name.removeprefix(prefix)), p) for p in stage.glob(f"{prefix}*")
+             if p.name.removeprefix(prefix).isdigit() and (p / "liquid_stage.json").is_file()]
+    return [(k, json.loads((p / "liquid_stage.json").read_text()), p) for k, p in sorted(found)]
+
+
+def _written(stage: Path, name: str, lines: list[str]) -> str:
+    text = "\n".join(lines) + "\n"
+    (stage / name).write_text(text)
+    return text
+
+
 def main(stage: Path = STAGE) -> str:
-    rounds = sorted((p for p in stage.glob("round*") if (p / "liquid_stage.json").is_file()),
-                    key=lambda p: int(p.name.removeprefix("round")))
+    rounds = _rounds(stage, "round")
     if not rounds:
         raise SystemExit(f"no rounds in {stage}; run LIQUID_STAGE=1 bash validation/run_gnn.sh first")
     lines = ["| round | liquid | start: sampled on its frames | far-pair ratio | predicted for the result "
              "(effective samples) | result: sampled on its own frames | held-out dimers RMSE kcal/mol |",
              "|---|---|---|---|---|---|---|"]
-    for path in rounds:
-        k = int(path.name.removeprefix("round"))
-        r = json.loads((path / "liquid_stage.json").read_text())
+    for k, r, _ in rounds:
         after = stage / f"frames_c{k}"
         measured = {lf.name: lf for lf in lp.load_frames(after)} if after.is_dir() else {}
         for j, name in enumerate(r["liquids"]):
@@ -43,22 +53,16 @@ def main(stage: Path = STAGE) -> str:
                          f"{r['pressure_sampled_standard_error_bar'][j]:.0f} | {r['far_pair_ratio'][j]:.3f} | "
                          f"{r['pressure_after_bar'][j]:+.0f} ({r['effective_sample_fraction_after'][j]:.2f}) | "
                          f"{result} | {r['dimer_rmse_holdout_before_kcal']:.2f} → {r['dimer_rmse_holdout_kcal']:.2f} |")
-    text = "\n".join(lines) + "\n"
-    (stage / "rounds.md").write_text(text)
-    return text
+    return _written(stage, "rounds.md", lines)
 
 
 def own_density_table(stage: Path = STAGE) -> str:
     """Own-density rounds (``own_round<k>/``): per liquid the density sampled, the pressure asked for there, the
     starting model's own pressure, the reweighted prediction, and the result's screen density; ``own_rounds.md``."""
-    rounds = sorted((p for p in stage.glob("own_round*") if (p / "liquid_stage.json").is_file()),
-                    key=lambda p: int(p.name.removeprefix("own_round")))
     lines = ["| own round | liquid | frames at g/cm³ (vs experiment) | target bar | start: sampled on its frames | "
              "predicted for the result (effective samples) | result: NPT density g/cm³ (vs experiment) | "
              "held-out dimers RMSE kcal/mol |", "|---|---|---|---|---|---|---|---|"]
-    for path in rounds:
-        k = int(path.name.removeprefix("own_round"))
-        r = json.loads((path / "liquid_stage.json").read_text())
+    for k, r, path in _rounds(stage, "own_round"):
         result = {}
         if (path / "density" / "density_results.csv").is_file():
             with (path / "density" / "density_results.csv").open() as fh:
@@ -73,9 +77,7 @@ def own_density_table(stage: Path = STAGE) -> str:
                          f"{r['pressure_sampled_bar'][j]:+.0f} ± {r['pressure_sampled_standard_error_bar'][j]:.0f} | "
                          f"{r['pressure_after_bar'][j]:+.0f} ({r['effective_sample_fraction_after'][j]:.2f}) | {shown} | "
                          f"{r['dimer_rmse_holdout_before_kcal']:.2f} → {r['dimer_rmse_holdout_kcal']:.2f} |")
-    text = "\n".join(lines) + "\n"
-    (stage / "own_rounds.md").write_text(text)
-    return text
+    return _written(stage, "own_rounds.md", lines)
 
 
 if __name__ == "__main__":
