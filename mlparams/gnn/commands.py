@@ -118,8 +118,8 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
                   fine_penalty: bool = False) -> dict:
     """The liquid stage (:mod:`mlparams.gnn.liquids`) from the heads file ``init`` (default: the shipped
     ``gnn.pt``), on frames that model sampled (``frames``: one or more ``buckingham sample-liquids --model gnn…``
-    folders with per-frame histograms, each liquid from the first that holds it); writes ``gnn-liquids.pt``/``.json``, ``liquid_stage.json`` and
-    ``liquid_stage.png`` to ``out``."""
+    folders with per-frame histograms, each liquid from the first that holds it); writes
+    ``gnn-liquids.pt``/``.json``, ``liquid_stage.json`` and ``liquid_stage.png`` to ``out``."""
     import torch
 
     from mlparams.gnn.datasets import GraphTable, conformer_pairs, default_qm_set, load_conformers, load_dimers

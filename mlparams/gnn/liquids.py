@@ -10,6 +10,10 @@ sample size; a round of sampling with the new model and refitting moves further.
 brought the fixed-frame pressure of four liquids to 0 bar moved their own pressures by at most a fifth of
 that (README).
 
+Frames sampled at another density ρ_s (the model's own NPT density, ``sample-liquids --density-from``) ask for
+the pressure of an equation of state through the experimental point instead,
+P_exp + K·ln(ρ_s/ρ_exp) (:meth:`mlparams.models.liquid_pressure.LiquidFrames.target_bar`).
+
 The condition needs frames of *one* liquid. A model so cohesive that its liquid cavitates at the experimental
 density (the shipped ``gnn``'s water and ethylene carbonate hold voids of 0.64 and 0.49 nm radius there) has a
 pressure set by the void's surface tension, which no change of the bulk repulsion moves; such frames are refused
