@@ -126,7 +126,6 @@ if [ "${LIQUID_STAGE:-0}" = 1 ]; then
       --liquids "$liquids" --model gnn-liquids --out "$stage/frames_c$k" --quiet
     frames=$stage/frames_c$k
   done
-  .venv/bin/python -m mlparams.validation.gnn_liquid_rounds
   # Round 1's densities: the density the own-density rounds below sample at.
   MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_liquids_c1" .venv/bin/mlparams validate density --liquids dev \
     --only "water,n-octane,ethanol,ethylene carbonate" --model gnn-liquids --engine openmm --profile screen \
@@ -136,15 +135,17 @@ if [ "${LIQUID_STAGE:-0}" = 1 ]; then
   # model's NPT run found, where its water and ethylene carbonate are one liquid, asked for the pressure of an
   # equation of state through experiment (LiquidFrames.target_bar). As run: own round 1 starts from round 1 (c1)
   # with water and ethylene carbonate at c1's density and ethanol and n-octane from frames_c1 (experimental
-  # density); own round 2 from own round 1 with all four at its density. Sampling 10-25 min per liquid.
+  # density); own round 2 from own round 1 with all four at its density. Sampling 8-23 min per liquid.
+  # gnn_liquid_rounds writes both tables (rounds.md, own_rounds.md) at the end.
   init=work/gnn_liquids_c1/gnn-liquids.pt
   density=$stage/round1/density/density_results.csv
   model_dir=$PWD/work/gnn_liquids_c1
+  tag=c1  # the frames of the model in model_dir: frames_own_<tag>
   own_rounds=${OWN_ROUNDS:-2}
   for k in $(seq 1 "$own_rounds"); do
     if [ "$k" = 1 ]; then sampled="water,ethylene carbonate"; extra_frames="$stage/frames_c1"
     else sampled="water,ethylene carbonate,ethanol,n-octane"; extra_frames=""; fi
-    frames=$stage/frames_own_$(basename "$model_dir" | sed 's/gnn_liquids_//; s/gnn_own_//')
+    frames=$stage/frames_own_$tag
     drop_frames_without_histograms "$frames"
     MLPARAMS_GNN_MODEL_DIR="$model_dir" .venv/bin/mlparams buckingham sample-liquids --liquids "$sampled" \
       --model gnn-liquids --density-from "$density" --out "$frames" --quiet
@@ -154,6 +155,7 @@ if [ "${LIQUID_STAGE:-0}" = 1 ]; then
     mkdir -p "$stage/own_round$k"
     cp "work/gnn_own_o$k"/liquid_stage.json "work/gnn_own_o$k"/liquid_stage.png "$stage/own_round$k/"
     model_dir=$PWD/work/gnn_own_o$k
+    tag=o$k
     init=$model_dir/gnn-liquids.pt
     MLPARAMS_GNN_MODEL_DIR="$model_dir" .venv/bin/mlparams validate density --liquids dev \
       --only "water,n-octane,ethanol,ethylene carbonate" --model gnn-liquids --engine openmm --profile screen \

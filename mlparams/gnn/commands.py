@@ -141,7 +141,10 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     names = lp.select_liquids(liquids or ",".join(DEFAULT_LIQUIDS))
     folders = [frames] if isinstance(frames, (str, Path)) else list(frames)
     where = lp.frames_folders(folders, names)
-    frames_list = [lp.load_frames(where[n], [n])[0] for n in names]
+    loaded = {}
+    for folder in dict.fromkeys(where.values()):  # each folder read once
+        loaded.update({lf.name: lf for lf in lp.load_frames(folder, [n for n in names if where[n] == folder])})
+    frames_list = [loaded[n] for n in names]
     per_frame = [lp.load_per_frame(where[n], n) for n in names] if reweight else None
     reference = load(init.stem, str(init.parent))
     term = GnnPressureTerm(frames_list, per_frame, reference, reweight=reweight)
