@@ -219,6 +219,46 @@ def test_train_liquids_moves_the_pressure_toward_experiment(liquid_frames, run_c
     assert bad.returncode != 0 and "give a heads file" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
 
+def test_density_loss_takes_a_newton_step_with_the_models_own_bulk_modulus(liquid_frames, run_cli, tmp_path):
+    """--density-loss: the bulk modulus comes from the volume fluctuations of the init model's density run, the
+    frames at ρ_s ask for P_exp + K_T·ln(ρ_s/ρ_exp), the stage lowers the predicted density error, and the density
+    it predicts follows the pressure it reaches; a missing density file is refused in one line, nothing written."""
+    import dataclasses
+
+    frames, per_frame = liquid_frames
+    rho_s = 1.05 * frames.rho_exp
+    lp.save_frames(dataclasses.replace(frames, rho_sampled=rho_s), tmp_path / "frames", per_frame)
+    rng = np.random.default_rng(2)
+    rho = rho_s * (1.0 + 0.02 * rng.standard_normal(200))
+    (tmp_path / "run" / "series").mkdir(parents=True)
+    csv = tmp_path / "run" / "density_results.csv"
+    csv.write_text("name,smiles,T_K,rho_exp,rho_sim,n_molecules,production_ps,engine,model,status\n"
+                   f"ethanol,CCO,298.15,{frames.rho_exp},{rho_s},{frames.n_molecules},49.9,openmm,gnn,ok\n")
+    (tmp_path / "run" / "series" / "ethanol.csv").write_text(
+        "t_ps,density_g_cm3\n" + "".join(f"{0.25 * (i + 1):.4f},{r:.6f}\n" for i, r in enumerate(rho)))
+    k = lp.bulk_moduli(csv, "gnn", ["ethanol"])["ethanol"]
+    out = tmp_path / "model"
+    res = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--liquids", "ethanol",
+                  "--density-loss", str(csv), "--out", str(out), "--epochs", "1", "--threads", "1",
+                  "--fixed-frames", "--quiet")
+    assert res.returncode == 0, res.stderr
+    report = json.loads((out / "liquid_stage.json").read_text())
+    assert report["density_loss"] and report["bulk_modulus_bar"] == [pytest.approx(k, rel=1e-9)]
+    assert report["pressure_target_bar"][0] == pytest.approx(frames.P_bar + k * np.log(1.05), rel=1e-9)
+    assert "predicted NPT density" in res.stdout
+
+    def error(p):  # ln(ρ_predicted/ρ_exp) on the linear equation of state through the frames
+        return np.log(rho_s / frames.rho_exp) + (frames.P_bar - p) / k
+
+    before, after = report["pressure_before_bar"][0], report["pressure_after_bar"][0]
+    assert abs(error(after)) < abs(error(before))
+    assert report["density_predicted_g_cm3"][0] == pytest.approx(frames.rho_exp * np.exp(error(after)), rel=1e-9)
+    bad = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--liquids", "ethanol",
+                  "--density-loss", str(tmp_path / "none.csv"), "--out", str(tmp_path / "x"))
+    assert bad.returncode == 2 and "none.csv does not exist" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "x").exists()
+
+
 def test_fine_penalty_grid_sees_a_bend_between_the_coarse_points():
     """A narrow van der Waals dip (−0.3 kcal/mol, 0.03 Å wide at 1.2 Å) on a steep r⁻¹² wall leaves the curve
     rising over a few hundredths of an Å (found on a 0.0005 Å grid): the 0.05 Å penalty grid does not change,

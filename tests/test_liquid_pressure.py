@@ -209,8 +209,47 @@ def test_frames_at_another_density_hold_that_density_and_ask_for_the_equation_of
     assert frames.rho_sampled == pytest.approx(rho_s) and frames.rho_exp == float(row["density_g_cm3"])
     expected = frames.P_bar + lp.STEP_BULK_MODULUS_BAR * np.log(1.1)
     assert frames.target_bar() == pytest.approx(expected, rel=1e-9) and expected > 900.0
+    k = 3.0e4  # a model's own bulk modulus: a Newton step in ln ρ, and the density it predicts
+    assert frames.target_bar(k) == pytest.approx(frames.P_bar + k * np.log(1.1), rel=1e-9)
+    assert frames.density_after_g_cm3(frames.target_bar(k), k) == pytest.approx(frames.rho_exp, rel=1e-9)
+    assert frames.density_after_g_cm3(frames.P_bar, k) == pytest.approx(rho_s, rel=1e-9)
     frames.rho_sampled = None
-    assert frames.target_bar() == frames.P_bar
+    assert frames.target_bar() == frames.P_bar == frames.target_bar(k)
+
+
+def _density_run(folder, series, rows="ethanol,CCO,298.15,0.7852,0.78,88,{prod},openmm,gnn,ok\n", prod=10.0):
+    """A density driver's results file and one series file, as ``mlparams validate density`` writes them."""
+    (folder / "series").mkdir(parents=True)
+    (folder / "density_results.csv").write_text(
+        "name,smiles,T_K,rho_exp,rho_sim,n_molecules,production_ps,engine,model,status\n" + rows.format(prod=prod))
+    t, rho = series
+    (folder / "series" / "ethanol.csv").write_text(
+        "t_ps,density_g_cm3\n" + "".join(f"{a:.4f},{b:.6f}\n" for a, b in zip(t, rho)))
+    return folder / "density_results.csv"
+
+
+def test_bulk_modulus_is_the_volume_fluctuation_in_si_units_over_the_production_window(tmp_path):
+    """K_T = k_B·T·<V>/var(V), checked in SI units (J/K, m³, Pa) on a synthetic series; bulk_moduli reads only
+    the last production_ps of the series (an equilibration ramp before it would change K by orders of magnitude)
+    and refuses a run of another model or a missing series in one line."""
+    rng = np.random.default_rng(1)
+    n, molar_mass = 88, 46.069  # ethanol, g/mol (RDKit's average masses)
+    volume_m3 = 88 * 46.069e-3 / 785.2 / 6.02214076e23 * (1.0 + 0.023 * rng.standard_normal(400))
+    rho = n * molar_mass * 1e-3 / 6.02214076e23 / volume_m3 / 1e3  # g/cm³
+    k_si_bar = 1.380649e-23 * 298.15 * volume_m3.mean() / volume_m3.var() / 1e5
+    assert lp.bulk_modulus_bar(rho, n, molar_mass, 298.15) == pytest.approx(k_si_bar, rel=1e-6)
+    assert 5e3 < k_si_bar < 5e4  # the order of a liquid's (ethanol's is 0.9 GPa)
+
+    t = np.arange(1, 601) * 0.25
+    series = np.concatenate([np.linspace(0.6, 0.78, 200), rho])  # 50 ps ramp, then 100 ps of production
+    csv = _density_run(tmp_path / "run", (t, series), prod=99.9)
+    k = lp.bulk_moduli(csv, "gnn", ["ethanol"])["ethanol"]
+    assert k == pytest.approx(lp.bulk_modulus_bar(rho, n, 46.069, 298.15), rel=1e-3)  # RDKit's mass, same window
+    with pytest.raises(lp.MlparamsError, match="has no finished gaff2 density of ethanol"):
+        lp.bulk_moduli(csv, "gaff2", ["ethanol"])
+    (tmp_path / "run" / "series" / "ethanol.csv").unlink()
+    with pytest.raises(lp.MissingFileError, match="density series .* is missing"):
+        lp.bulk_moduli(csv, "gnn", ["ethanol"])
 
 
 def test_train_liquids_needs_frames(run_cli, tmp_path):

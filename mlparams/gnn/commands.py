@@ -115,16 +115,20 @@ def train(out, qm_set=None, cfg=None, dimer_sets=None, progress: bool = True, re
 def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: int = 10,
                   liquid_weight: float | None = None, learning_rate: float = 2e-5, threads: int = 2,
                   reweight: bool = True, every_molecule_penalty: bool = False, progress: bool = True,
-                  fine_penalty: bool = False) -> dict:
+                  fine_penalty: bool = False, density_loss=None) -> dict:
     """The liquid stage (:mod:`mlparams.gnn.liquids`) from the heads file ``init`` (default: the shipped
     ``gnn.pt``), on frames that model sampled (``frames``: one or more ``buckingham sample-liquids --model gnn…``
     folders with per-frame histograms, each liquid from the first that holds it); writes
-    ``gnn-liquids.pt``/``.json``, ``liquid_stage.json`` and ``liquid_stage.png`` to ``out``."""
+    ``gnn-liquids.pt``/``.json``, ``liquid_stage.json`` and ``liquid_stage.png`` to ``out``. ``density_loss``:
+    a ``density_results.csv`` of the ``init`` model; its volume fluctuations give each liquid's bulk modulus,
+    which makes the loss the predicted density error (weight per unit mean |ln ρ error|, default
+    :data:`~mlparams.gnn.liquids.DENSITY_LOSS_WEIGHT`) and the step a Newton step."""
     import torch
 
     from mlparams.gnn.datasets import GraphTable, conformer_pairs, default_qm_set, load_conformers, load_dimers
     from mlparams.gnn.graphs import batch
-    from mlparams.gnn.liquids import DEFAULT_LIQUIDS, LIQUID_WEIGHT, GnnPressureTerm, check_reference
+    from mlparams.gnn.liquids import (DEFAULT_LIQUIDS, DENSITY_LOSS_WEIGHT, LIQUID_WEIGHT, GnnPressureTerm,
+                                      check_reference)
     from mlparams.benchmarking import write_json
     from mlparams.gnn.predictor import GNN_MODELS, load, shipped_model_dir
     from mlparams.gnn.training import HeadTrainer, TrainingConfig
@@ -135,10 +139,12 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     init = Path(init) if init else shipped_model_dir() / "gnn.pt"
     if init.suffix != ".pt" or init.stem not in GNN_MODELS or not init.is_file():
         raise MlparamsError(f"--init {init}: give a heads file <folder>/gnn.pt or <folder>/gnn-liquids.pt that exists")
-    liquid_weight = LIQUID_WEIGHT if liquid_weight is None else liquid_weight
+    if liquid_weight is None:
+        liquid_weight = LIQUID_WEIGHT if density_loss is None else DENSITY_LOSS_WEIGHT
     torch.set_num_threads(threads)
     t0 = time.time()
     names = lp.select_liquids(liquids or ",".join(DEFAULT_LIQUIDS))
+    moduli = None if density_loss is None else lp.bulk_moduli(density_loss, init.stem, names)
     folders = [frames] if isinstance(frames, (str, Path)) else list(frames)
     where = lp.frames_folders(folders, names)
     loaded = {}
@@ -147,7 +153,8 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     frames_list = [loaded[n] for n in names]
     per_frame = [lp.load_per_frame(where[n], n) for n in names] if reweight else None
     reference = load(init.stem, str(init.parent))
-    term = GnnPressureTerm(frames_list, per_frame, reference, reweight=reweight)
+    term = GnnPressureTerm(frames_list, per_frame, reference, reweight=reweight,
+                           bulk_modulus_bar=None if moduli is None else [moduli[n] for n in names])
     check_reference(term, reference)
     cfg = TrainingConfig(threads=threads)
     qm_set = default_qm_set()
@@ -164,7 +171,8 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     result["pressure_sampled_bar"] = [float(np.mean(lf.p_reference_bar)) for lf in frames_list]
     result["pressure_sampled_standard_error_bar"] = [lf.standard_error_bar() for lf in frames_list]
     meta = {**json.loads(init.with_suffix(".json").read_text()), **result, "initial_model": str(init),
-            "frames": {n: str(where[n]) for n in names}, "reweighting": reweight, "date": date.today().isoformat(),
+            "frames": {n: str(where[n]) for n in names}, "density_loss_from": density_loss and str(density_loss),
+            "reweighting": reweight, "date": date.today().isoformat(),
             "machine": f"{platform.machine()} {platform.processor() or ''} {threads} threads".strip(),
             "seconds": round(time.time() - t0, 1)}
     for key in ("energy_history", "kd_history"):
@@ -372,13 +380,17 @@ def cmd_train(args) -> int:
 def cmd_train_liquids(args) -> int:
     report = train_liquids(args.frames, check_out_dir(args.out), args.liquids, args.init, args.epochs,
                            args.liquid_weight, args.learning_rate, args.threads, not args.fixed_frames,
-                           args.every_molecule_penalty, progress=not args.quiet, fine_penalty=args.fine_penalty)
+                           args.every_molecule_penalty, progress=not args.quiet, fine_penalty=args.fine_penalty,
+                           density_loss=args.density_loss)
     for name, target, rho, before, after, ess in zip(report["liquids"], report["pressure_target_bar"],
                                                      report["density_sampled_g_cm3"], report["pressure_before_bar"],
                                                      report["pressure_after_bar"],
                                                      report["effective_sample_fraction_after"]):
         print(f"{name:24s} P on frames at {rho:.4f} g/cm3 {before:+8.0f} -> {after:+8.0f} bar (target {target:+.0f}; "
               f"effective samples {ess:.2f})")
+    for name, k, rho in zip(report["liquids"], report.get("bulk_modulus_bar", []),
+                            report.get("density_predicted_g_cm3", [])):
+        print(f"{name:24s} bulk modulus {k / 1e4:.2f} GPa, predicted NPT density {rho:.4f} g/cm3")
     print(f"held-out training dimers: RMSE {report['dimer_rmse_holdout_before_kcal']:.2f} -> "
           f"{report['dimer_rmse_holdout_kcal']:.2f} kcal/mol (epoch {report['best_epoch']})")
     return 0
@@ -446,7 +458,9 @@ def add_parser(sub) -> None:
     tl.add_argument("--init", default=None, help="heads file of the model that sampled the frames "
                                                  "(default: the shipped gnn.pt)")
     tl.add_argument("--epochs", type=int, default=10)
-    tl.add_argument("--liquid-weight", type=float, default=None, help="per (100 bar)^2 (default 0.005)")
+    tl.add_argument("--liquid-weight", type=float, default=None,
+                    help="per (100 bar)^2 (default 0.005); with --density-loss per unit mean |ln density error| "
+                         "(default 5)")
     tl.add_argument("--learning-rate", type=float, default=2e-5)
     tl.add_argument("--threads", type=int, default=2)
     tl.add_argument("--fixed-frames", action="store_true",
@@ -457,6 +471,9 @@ def add_parser(sub) -> None:
     tl.add_argument("--fine-penalty", action="store_true",
                     help="short-range penalty on a 0.01 A grid instead of 0.05 A (sees a narrow bend between the "
                          "coarse points)")
+    tl.add_argument("--density-loss", default=None, metavar="DENSITY_RESULTS.csv",
+                    help="a density run of the --init model (with its series/): its volume fluctuations give each "
+                         "liquid's bulk modulus, the loss becomes the predicted density error, the step a Newton step")
     tl.add_argument("--quiet", action="store_true")
     tl.set_defaults(func=cmd_train_liquids)
 

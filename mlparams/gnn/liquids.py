@@ -47,6 +47,13 @@ from mlparams.models import liquid_pressure as lp
 
 #: Weight of the liquid term: per (100 bar)² of mean squared pressure error, beside the dimer MSE in kcal².
 LIQUID_WEIGHT = 0.005
+#: Weight of the density form of the liquid term (``--density-loss``): per unit of the liquids' mean
+#: |ln(ρ_predicted/ρ_exp)| (pseudo-Huber, :data:`DENSITY_LOSS_DELTA`), beside the dimer MSE in kcal²: a mean
+#: density error of 1 % costs as much as 0.05 kcal² of dimer MSE.
+DENSITY_LOSS_WEIGHT = 5.0
+#: Width of the pseudo-Huber density loss, δ·(√(1 + (x/δ)²) − 1): |x| beyond a 1 % density error (the metric
+#: the density tables report), quadratic within it.
+DENSITY_LOSS_DELTA = 0.01
 #: Liquids the GNN liquid stage fits by default: the paper's Table 5 liquids whose ``gnn`` frames at the
 #: experimental density are one liquid (water's and ethylene carbonate's hold a void: README).
 DEFAULT_LIQUIDS = ("ethanol", "n-octane")
@@ -84,10 +91,12 @@ class GnnPressureTerm:
     ``liquids``/``per_frame``: :class:`~mlparams.models.liquid_pressure.LiquidFrames` and their per-frame
     histograms (needed only to reweight; None holds the frames fixed); ``reference``: the predictor whose model
     sampled them (its constants give Uᵢ(θ₀)); its charges must be the frames' (checked), and stay so while
-    ``charge_net`` is frozen.
+    ``charge_net`` is frozen. ``bulk_modulus_bar``: per liquid, the sampling model's own K_T
+    (:func:`mlparams.models.liquid_pressure.bulk_moduli`); it sets the target's step and lets the stage weigh
+    each liquid by its predicted density error (:meth:`density_errors`).
     """
 
-    def __init__(self, liquids, per_frame, reference, reweight: bool = False):
+    def __init__(self, liquids, per_frame, reference, reweight: bool = False, bulk_modulus_bar=None):
         import torch
 
         from mlparams.gnn.graphs import NONCOVALENT
@@ -127,7 +136,11 @@ class GnnPressureTerm:
                 with torch.no_grad():
                     item["u0"] = self._frame_energies(reference.heads, item)
             self.items.append(item)
-        self.p_exp = torch.tensor([lf.target_bar() for lf in liquids], dtype=torch.float64)  # the pressure asked for
+        # the pressure asked for; with the sampling model's bulk moduli, a Newton step in ln ρ
+        self.bulk_modulus = (None if bulk_modulus_bar is None
+                             else torch.tensor([float(k) for k in bulk_modulus_bar], dtype=torch.float64))
+        moduli = [None] * len(liquids) if bulk_modulus_bar is None else list(bulk_modulus_bar)
+        self.p_exp = torch.tensor([lf.target_bar(k) for lf, k in zip(liquids, moduli)], dtype=torch.float64)
         self.p_rest_mean = torch.tensor([lf.p_rest_bar for lf in liquids], dtype=torch.float64)
 
     @staticmethod
@@ -193,6 +206,14 @@ class GnnPressureTerm:
             out.append(p)
             ess.append(fraction)
         return torch.stack(out), torch.stack(ess)
+
+    def density_errors(self, pressures_bar):
+        """ln(ρ_predicted/ρ_exp) per liquid for model pressures on the frames: a model that gives P on frames at
+        ρ_s settles, on a linear equation of state of the sampling model's K_T, at ρ_s·exp((P_exp − P)/K_T);
+        with the Newton target P_t = P_exp + K_T·ln(ρ_s/ρ_exp) that is (P_t − P)/K_T."""
+        if self.bulk_modulus is None:
+            raise MlparamsError("density errors need the sampling model's bulk moduli (train-liquids --density-loss)")
+        return (self.p_exp - pressures_bar) / self.bulk_modulus
 
     @staticmethod
     def tail_coefficient(c, item, rc: float):

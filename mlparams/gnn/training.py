@@ -416,13 +416,16 @@ class HeadTrainer:
         """Stage 3 continued with liquid pressures: ``feats_net`` only (charges frozen, so the frames' Coulomb
         pressure stays exact), loss + ``liquid_weight`` × mean((P − P_exp)/100 bar)² on the reweighted frames
         of ``term`` (:class:`mlparams.gnn.liquids.GnnPressureTerm`) + the trust-region penalty on the effective
-        sample size. Keeps the epoch with the lowest held-out dimer MSE + liquid term. ``every_molecule_penalty``:
+        sample size; when the term holds the sampling model's bulk moduli, ``liquid_weight`` × the mean
+        pseudo-Huber of the predicted ln-density errors instead (each liquid weighed by how far its density
+        would move, not by its pressure). Keeps the epoch with the lowest held-out dimer MSE + liquid term. ``every_molecule_penalty``:
         the short-range penalty covers every atom pair of every table molecule each step (their neat liquids'
         type pairs), not 16 random molecules' (a round without it bent the van der Waals term of two N–H···H–N
         pairs by 0.02 kJ/mol at 0.14 nm, README; it did not remove the bend); ``fine_penalty``: the penalty on
         :data:`FINE_PENALTY_GRID_A`, whose 0.01 Å steps see such a narrow bend."""
         import torch
 
+        from mlparams.gnn.liquids import DENSITY_LOSS_DELTA
         from mlparams.models.liquid_pressure import ESS_MIN, ESS_WEIGHT, PRESSURE_SCALE_BAR
 
         for p in self.heads.charge_net.parameters():
@@ -434,7 +437,10 @@ class HeadTrainer:
         def liquid_loss():
             p, ess = term.pressures(self.heads)
             trust = ESS_WEIGHT * torch.mean(torch.relu(ESS_MIN - ess) ** 2)
-            return liquid_weight * torch.mean(((p - term.p_exp) / PRESSURE_SCALE_BAR) ** 2) + trust, p, ess
+            if term.bulk_modulus is None:
+                return liquid_weight * torch.mean(((p - term.p_exp) / PRESSURE_SCALE_BAR) ** 2) + trust, p, ess
+            x = term.density_errors(p) / DENSITY_LOSS_DELTA
+            return liquid_weight * DENSITY_LOSS_DELTA * torch.mean(torch.sqrt(1.0 + x**2) - 1.0) + trust, p, ess
 
         def report():
             with torch.no_grad():
@@ -447,7 +453,12 @@ class HeadTrainer:
         after = report()
         with torch.no_grad():
             fixed = [float(x) for x in term.pressures(self.heads, reweight=False)[0]]
+        if term.bulk_modulus is not None:
+            out.update({"bulk_modulus_bar": [float(k) for k in term.bulk_modulus],
+                        "density_predicted_g_cm3": [lf.density_after_g_cm3(p, float(k)) for lf, p, k in
+                                                    zip(term.liquids, after[1], term.bulk_modulus)]})
         out.update({"liquids": [lf.name for lf in term.liquids], "liquid_weight": liquid_weight,
+                    "density_loss": term.bulk_modulus is not None,
                     "every_molecule_penalty": every_molecule_penalty, "fine_penalty": fine_penalty,
                     "pressure_after_fixed_frames_bar": fixed,
                     "learning_rate": learning_rate, "epochs": epochs,

@@ -121,14 +121,21 @@ class LiquidFrames:
     #: sampling model's own NPT density); None: ``rho_exp``.
     rho_sampled: float | None = None
 
-    def target_bar(self) -> float:
+    def target_bar(self, bulk_modulus_bar: float | None = None) -> float:
         """The pressure (bar) the model must have on these frames: the experimental pressure at the experimental
         density; at another density ρ_s, the experimental pressure moved along an equation of state of bulk
-        modulus :data:`STEP_BULK_MODULUS_BAR`, P_exp + K·ln(ρ_s/ρ_exp). K sets only the step a round takes
-        (its fixed point, ρ_s = ρ_exp, does not depend on it)."""
+        modulus K, P_exp + K·ln(ρ_s/ρ_exp). K (default :data:`STEP_BULK_MODULUS_BAR`) sets only the step a round
+        takes (its fixed point, ρ_s = ρ_exp, does not depend on it); the sampling model's own K_T
+        (:func:`bulk_moduli`) makes the step a Newton step in ln ρ."""
         if self.rho_sampled is None:
             return self.P_bar
-        return self.P_bar + STEP_BULK_MODULUS_BAR * math.log(self.rho_sampled / self.rho_exp)
+        modulus = STEP_BULK_MODULUS_BAR if bulk_modulus_bar is None else bulk_modulus_bar
+        return self.P_bar + modulus * math.log(self.rho_sampled / self.rho_exp)
+
+    def density_after_g_cm3(self, pressure_bar: float, bulk_modulus_bar: float) -> float:
+        """NPT density (g/cm³) a model predicts for itself when it gives ``pressure_bar`` on these frames, on a
+        linear equation of state of bulk modulus K through the frames: ρ_s·exp((P_exp − P)/K)."""
+        return (self.rho_sampled or self.rho_exp) * math.exp((self.P_bar - pressure_bar) / bulk_modulus_bar)
 
     @property
     def p_rest_bar(self) -> float:
@@ -832,22 +839,60 @@ def sample_liquids(liquids: str, model: str, out, profile: str = "screen", sampl
     return results
 
 
-def sampling_densities(results_csv, model: str, names) -> dict:
-    """{liquid: simulated density in g/cm³} from a density driver's ``density_results.csv`` run with ``model``;
-    raises unless every liquid of ``names`` finished there with that model."""
+def _finished_density_rows(results_csv, model: str, names, option: str) -> dict:
+    """{liquid: row} of a density driver's ``density_results.csv`` for every liquid of ``names``; raises
+    (naming the command-line ``option``) unless each finished there with ``model``."""
     import csv
 
     path = Path(results_csv)
     if not path.is_file():
-        raise MissingFileError(f"--density-from {path} does not exist; give the density_results.csv a "
-                               f"'mlparams density --model {model}' run wrote")
+        raise MissingFileError(f"{option} {path} does not exist; give the density_results.csv a "
+                               f"'mlparams validate density --model {model}' run wrote")
     with path.open() as fh:
         rows = {r["name"]: r for r in csv.DictReader(fh)}
     out = {}
     for name in names:
         r = rows.get(name)
         if r is None or r.get("status") != "ok" or r.get("model") != model:
-            raise MlparamsError(f"--density-from {path} has no finished {model} density of {name}; run "
-                                f"'mlparams density --model {model} --liquids \"{name}\"' first")
-        out[name] = float(r["rho_sim"])
+            raise MlparamsError(f"{option} {path} has no finished {model} density of {name}; run "
+                                f"'mlparams validate density --model {model} --only \"{name}\"' first")
+        out[name] = r
+    return out
+
+
+def sampling_densities(results_csv, model: str, names) -> dict:
+    """{liquid: simulated density in g/cm³} from a density driver's ``density_results.csv`` run with ``model``;
+    raises unless every liquid of ``names`` finished there with that model."""
+    rows = _finished_density_rows(results_csv, model, names, "--density-from")
+    return {name: float(r["rho_sim"]) for name, r in rows.items()}
+
+
+def bulk_modulus_bar(densities_g_cm3, n_molecules: int, molar_mass_g_mol: float, T_K: float) -> float:
+    """Isothermal bulk modulus (bar) from the volume fluctuations of an NPT run: K_T = k_B·T·⟨V⟩/⟨δV²⟩, with
+    the box volume V = N·M/(ρ·N_A) of each sample of the density series."""
+    rho = np.asarray(densities_g_cm3, dtype=float)
+    volume_nm3 = n_molecules * molar_mass_g_mol / (rho * 6.02214076e23) * 1e21
+    if volume_nm3.size < 10 or volume_nm3.var() == 0.0:
+        raise MlparamsError(f"{volume_nm3.size} density samples do not give a volume fluctuation; run longer")
+    return float(BOLTZMANN_KJ_PER_MOL_K * T_K * volume_nm3.mean() / volume_nm3.var() * BAR_PER_KJ_MOL_NM3)
+
+
+def bulk_moduli(results_csv, model: str, names, option: str = "--density-loss") -> dict:
+    """{liquid: K_T in bar} of ``model`` at its own NPT density, from the volume fluctuations
+    (:func:`bulk_modulus_bar`) over the production part (the last ``production_ps``) of each liquid's density
+    series, ``series/<liquid>.csv`` beside a density driver's ``density_results.csv``."""
+    from mlparams.molecules import from_smiles, molar_mass
+    from mlparams.validation.density import _slug
+
+    path = Path(results_csv)
+    out = {}
+    for name, r in _finished_density_rows(path, model, names, option).items():
+        series = path.parent / "series" / f"{_slug(name)}.csv"
+        if not series.is_file():
+            raise MissingFileError(f"{option} {path}: its density series {series} is missing; give the folder a "
+                                   "density run wrote, with its series/")
+        t, rho = np.loadtxt(series, delimiter=",", skiprows=1, ndmin=2).T
+        production = rho[t > t[-1] - float(r["production_ps"])]
+        out[name] = bulk_modulus_bar(production, int(r["n_molecules"]), molar_mass(from_smiles(r["smiles"])),
+                                     float(r["T_K"]))
     return out
