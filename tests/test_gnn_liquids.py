@@ -322,6 +322,17 @@ def test_own_density_table_pairs_the_target_with_the_results_npt_density(tmp_pat
                    "0.79 → 0.83 |")
     assert (tmp_path / "own_rounds.md").read_text() == table
 
+    from mlparams.validation.gnn_liquid_rounds import density_loss_table
+
+    (tmp_path / "own_round1").rename(tmp_path / "density_round1")
+    record.update({"bulk_modulus_bar": [125000.0], "density_predicted_g_cm3": [1.41]})
+    (tmp_path / "density_round1" / "liquid_stage.json").write_text(json.dumps(record))
+    table = density_loss_table(tmp_path)
+    row = next(line for line in table.splitlines() if line.startswith("| 1 |"))
+    assert row == ("| 1 | water | 1.5000 (+50.0 %) | 12.50 | +4085 | -10 ± 190 | +4000 (0.70) | 1.410 | "
+                   "1.400 ± 0.002 (+40.0 %) | 0.79 → 0.83 |")
+    assert (tmp_path / "density_loss_rounds.md").read_text() == table
+
 
 def test_shipped_liquid_model_is_the_recorded_fit_on_the_committed_frames_and_keeps_gnns_charges(gnn):
     """gnn-liquids (the last own-density round, README): on the committed frames it was fitted to it gives the
