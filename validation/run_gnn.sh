@@ -175,3 +175,26 @@ if [ "${LIQUID_STAGE:-0}" = 1 ]; then
       --out "validation/results/interaction/$set/gnn-liquids" --quiet
   done
 fi
+
+# A round with the density loss (README, "A round with the density loss"): from own round 1 (work/gnn_own_o1, the
+# LIQUID_STAGE section above), frames of all four liquids at its NPT density (per-frame histograms are not committed,
+# so they are sampled again: frames_dl_o1), each liquid's bulk modulus from the volume fluctuations of that density
+# run, the loss on the predicted density error (train-liquids --density-loss), then the screen densities.
+if [ "${DENSITY_LOSS:-0}" = 1 ]; then
+  stage=validation/results/gnn/liquid_stage
+  [ -f work/gnn_own_o1/gnn-liquids.pt ] || { echo "run LIQUID_STAGE=1 first (work/gnn_own_o1)" >&2; exit 2; }
+  density=$stage/own_round1/density/density_results.csv
+  drop_frames_without_histograms "$stage/frames_dl_o1"
+  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_own_o1" .venv/bin/mlparams buckingham sample-liquids \
+    --liquids "water,ethylene carbonate,ethanol,n-octane" --model gnn-liquids --density-from "$density" \
+    --out "$stage/frames_dl_o1" --quiet
+  .venv/bin/mlparams gnn train-liquids --frames "$stage/frames_dl_o1" --init work/gnn_own_o1/gnn-liquids.pt \
+    --fine-penalty --density-loss "$density" --liquid-weight "${DENSITY_LOSS_WEIGHT:-5}" \
+    --liquids "water,ethylene carbonate,ethanol,n-octane" --out work/gnn_dl1 --quiet
+  mkdir -p "$stage/density_round1"
+  cp work/gnn_dl1/liquid_stage.json work/gnn_dl1/liquid_stage.png "$stage/density_round1/"
+  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_dl1" .venv/bin/mlparams validate density --liquids dev \
+    --only "water,n-octane,ethanol,ethylene carbonate" --model gnn-liquids --engine openmm --profile screen \
+    --out "$stage/density_round1/density" --jobs 2 --quiet
+  .venv/bin/python -m mlparams.validation.gnn_liquid_rounds
+fi
