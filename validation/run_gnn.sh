@@ -176,7 +176,7 @@ if [ "${LIQUID_STAGE:-0}" = 1 ]; then
   done
 fi
 
-# A round with the density loss (README, "A round with the density loss"): from own round 1 (work/gnn_own_o1, the
+# A round with the density loss (README, "A density loss for the liquid stage"): from own round 1 (work/gnn_own_o1, the
 # LIQUID_STAGE section above), frames of all four liquids at its NPT density (per-frame histograms are not committed,
 # so they are sampled again: frames_dl_o1), each liquid's bulk modulus from the volume fluctuations of that density
 # run, the loss on the predicted density error (train-liquids --density-loss), then the screen densities.

@@ -418,11 +418,12 @@ class HeadTrainer:
         of ``term`` (:class:`mlparams.gnn.liquids.GnnPressureTerm`) + the trust-region penalty on the effective
         sample size; when the term holds the sampling model's bulk moduli, ``liquid_weight`` × the mean
         pseudo-Huber of the predicted ln-density errors instead (each liquid weighed by how far its density
-        would move, not by its pressure). Keeps the epoch with the lowest held-out dimer MSE + liquid term. ``every_molecule_penalty``:
-        the short-range penalty covers every atom pair of every table molecule each step (their neat liquids'
-        type pairs), not 16 random molecules' (a round without it bent the van der Waals term of two N–H···H–N
-        pairs by 0.02 kJ/mol at 0.14 nm, README; it did not remove the bend); ``fine_penalty``: the penalty on
-        :data:`FINE_PENALTY_GRID_A`, whose 0.01 Å steps see such a narrow bend."""
+        would move, not by its pressure). Keeps the epoch with the lowest held-out dimer MSE + liquid term.
+        ``every_molecule_penalty``: the short-range penalty covers every atom pair of every table molecule each
+        step (their neat liquids' type pairs), not 16 random molecules' (a round without it bent the van der Waals
+        term of two N–H···H–N pairs by 0.02 kJ/mol at 0.14 nm, README; it did not remove the bend);
+        ``fine_penalty``: the penalty on :data:`FINE_PENALTY_GRID_A`, whose 0.01 Å steps see such a narrow
+        bend."""
         import torch
 
         from mlparams.gnn.liquids import DENSITY_LOSS_DELTA
