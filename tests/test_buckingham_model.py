@@ -27,8 +27,9 @@ from mlparams.models.buckingham_rf import (
 #: both), so the recorded R² are checked to 1e-3, not to the last bit; a retrained forest moves them by up to 0.01.
 R2_TOLERANCE = 1e-3
 #: Retraining on such labels can move a forest split: on that machine buckingham-scans' R² of A came out 0.193
-#: against the recorded 0.184 (same hyperparameters chosen). Retraining is checked to 0.02 in R².
-RETRAIN_R2_TOLERANCE = 0.02
+#: against the recorded 0.184, on the second host A 0.202 and C 0.073 against 0.052 (same hyperparameters chosen
+#: on both). Retraining is checked to 0.04 in R², twice the largest move seen.
+RETRAIN_R2_TOLERANCE = 0.04
 
 
 @pytest.mark.parametrize("name", MODELS)
