@@ -353,7 +353,9 @@ def test_shipped_liquid_model_is_the_recorded_fit_on_the_committed_frames_and_ke
     term = GnnPressureTerm(frames, None, model)  # raises unless the frames' charges are the model's
     with torch.no_grad():
         p, _ = term.pressures(model.heads)
-    np.testing.assert_allclose(p.numpy(), meta["pressure_after_fixed_frames_bar"], rtol=1e-6, atol=1e-3)
+    # rtol 1e-5: the network's float32 kernels differ between CPUs (a second host gave water 1.2e-6 away); any
+    # other model differs by bars
+    np.testing.assert_allclose(p.numpy(), meta["pressure_after_fixed_frames_bar"], rtol=1e-5, atol=1e-3)
     for value, start, lf in zip(p.tolist(), meta["pressure_before_bar"], frames):
         if lf.rho_sampled and lf.rho_sampled > 1.1 * lf.rho_exp:
             assert value > start + 1000.0 and lf.target_bar() > 1000.0, lf.name
