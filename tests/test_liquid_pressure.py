@@ -420,9 +420,9 @@ def test_committed_liquid_fit_reproduces_its_dimer_errors_and_keeps_its_wall(fol
     assert recorded["wall_weight"] == 1e5 and "nitromethane" in recorded["training_liquids"]
     validation = {s: named_sets([s], progress=False) for s in ("S22by7", "JSCH")}
     metrics = bd.validation_metrics(model, validation)
-    for key in ("S22", "JSCH"):
+    for key in ("S22", "JSCH"):  # to 0.01 kcal/mol: a second host's run of the same files gave up to 0.0036 more
         assert metrics[key]["neutral"]["RMSE"] == pytest.approx(recorded["validation"][key]["neutral"]["RMSE"],
-                                                               abs=1e-9)
+                                                               abs=0.01)
     wall = bd.wall_report(model)
     assert wall["total"]["min_force_kJ_mol_nm"] > 0 and wall["vdw"]["min_force_kJ_mol_nm"] > 0
     if "set_balance" in folder:  # balance 1 lets HBC6 pull the formic acid dimer only without the liquids
