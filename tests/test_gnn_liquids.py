@@ -219,7 +219,8 @@ def test_train_liquids_moves_the_pressure_toward_experiment(liquid_frames, run_c
     assert bad.returncode != 0 and "give a heads file" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
 
-def test_density_loss_takes_a_newton_step_with_the_models_own_bulk_modulus(liquid_frames, run_cli, tmp_path):
+def test_density_loss_takes_a_newton_step_with_the_models_own_bulk_modulus(liquid_frames, run_cli, tmp_path,
+                                                                           write_density_run):
     """--density-loss: the bulk modulus comes from the volume fluctuations of the init model's density run, the
     frames at ρ_s ask for P_exp + K_T·ln(ρ_s/ρ_exp), the stage lowers the predicted density error, and the density
     it predicts follows the pressure it reaches; a missing density file is refused in one line, nothing written."""
@@ -230,12 +231,8 @@ def test_density_loss_takes_a_newton_step_with_the_models_own_bulk_modulus(liqui
     lp.save_frames(dataclasses.replace(frames, rho_sampled=rho_s), tmp_path / "frames", per_frame)
     rng = np.random.default_rng(2)
     rho = rho_s * (1.0 + 0.02 * rng.standard_normal(200))
-    (tmp_path / "run" / "series").mkdir(parents=True)
-    csv = tmp_path / "run" / "density_results.csv"
-    csv.write_text("name,smiles,T_K,rho_exp,rho_sim,n_molecules,production_ps,engine,model,status\n"
-                   f"ethanol,CCO,298.15,{frames.rho_exp},{rho_s},{frames.n_molecules},49.9,openmm,gnn,ok\n")
-    (tmp_path / "run" / "series" / "ethanol.csv").write_text(
-        "t_ps,density_g_cm3\n" + "".join(f"{0.25 * (i + 1):.4f},{r:.6f}\n" for i, r in enumerate(rho)))
+    csv = write_density_run(tmp_path / "run", f"ethanol,CCO,298.15,{frames.rho_exp},{rho_s},{frames.n_molecules},49.9,"
+                            "openmm,gnn,ok", 0.25 * np.arange(1, len(rho) + 1), rho)
     k = lp.bulk_moduli(csv, "gnn", ["ethanol"])["ethanol"]
     out = tmp_path / "model"
     res = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--liquids", "ethanol",

@@ -217,18 +217,8 @@ def test_frames_at_another_density_hold_that_density_and_ask_for_the_equation_of
     assert frames.target_bar() == frames.P_bar == frames.target_bar(k)
 
 
-def _density_run(folder, series, rows="ethanol,CCO,298.15,0.7852,0.78,88,{prod},openmm,gnn,ok\n", prod=10.0):
-    """A density driver's results file and one series file, as ``mlparams validate density`` writes them."""
-    (folder / "series").mkdir(parents=True)
-    (folder / "density_results.csv").write_text(
-        "name,smiles,T_K,rho_exp,rho_sim,n_molecules,production_ps,engine,model,status\n" + rows.format(prod=prod))
-    t, rho = series
-    (folder / "series" / "ethanol.csv").write_text(
-        "t_ps,density_g_cm3\n" + "".join(f"{a:.4f},{b:.6f}\n" for a, b in zip(t, rho)))
-    return folder / "density_results.csv"
-
-
-def test_bulk_modulus_is_the_volume_fluctuation_in_si_units_over_the_production_window(tmp_path):
+def test_bulk_modulus_is_the_volume_fluctuation_in_si_units_over_the_production_window(tmp_path,
+                                                                                     write_density_run):
     """K_T = k_B·T·<V>/var(V), checked in SI units (J/K, m³, Pa) on a synthetic series; bulk_moduli reads only
     the last production_ps of the series (an equilibration ramp before it would change K by orders of magnitude)
     and refuses a run of another model or a missing series in one line."""
@@ -242,7 +232,7 @@ def test_bulk_modulus_is_the_volume_fluctuation_in_si_units_over_the_production_
 
     t = np.arange(1, 601) * 0.25
     series = np.concatenate([np.linspace(0.6, 0.78, 200), rho])  # 50 ps ramp, then 100 ps of production
-    csv = _density_run(tmp_path / "run", (t, series), prod=99.9)
+    csv = write_density_run(tmp_path / "run", "ethanol,CCO,298.15,0.7852,0.78,88,99.9,openmm,gnn,ok", t, series)
     k = lp.bulk_moduli(csv, "gnn", ["ethanol"])["ethanol"]
     assert k == pytest.approx(lp.bulk_modulus_bar(rho, n, 46.069, 298.15), rel=1e-3)  # RDKit's mass, same window
     with pytest.raises(lp.MlparamsError, match="has no finished gaff2 density of ethanol"):
