@@ -331,7 +331,7 @@ def cmd_export_openmm(args) -> int:
     # The portable CustomNonbondedForce: system.xml then loads in any OpenMM script (the compiled force
     # would need mlparams' library loaded first).
     system, topology, positions = to_openmm(msys, cutoff_nm=args.cutoff, constraints=args.constraints,
-                                            buckingham_kernel="custom")
+                                            vdw_kernel="custom")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     serialize(system, out / "system.xml")

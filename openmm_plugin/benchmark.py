@@ -1,6 +1,6 @@
-"""ns/day of a 250-molecule ethanol box: GAFF2's LJ in a plain NonbondedForce vs the Buckingham form in
-the variants the exporter can build (CustomNonbondedForce and mlparams' compiled force), and the GNN's
-LJ + six Gaussians, all in one run on this machine.
+"""ns/day of a 250-molecule ethanol box: GAFF2's LJ in a plain NonbondedForce vs the Buckingham form and the
+GNN's LJ + six Gaussians in the variants the exporter can build (CustomNonbondedForces and mlparams'
+compiled forces), all in one run on this machine.
 
 Every variant runs the same packed, minimised box (CPU platform, 2 threads, Langevin 2 fs, H-bonds
 constrained, PME with 0.9 nm cutoff, NVT). The Buckingham variants use the ``buckingham-lal2023``
@@ -49,8 +49,8 @@ def _former_force(system, msys) -> None:
             f.setCutoffDistance(cutoff)
 
 
-CUSTOM = {"buckingham_kernel": "custom"}
-COMPILED = {"buckingham_kernel": "compiled"}
+CUSTOM = {"vdw_kernel": "custom"}
+COMPILED = {"vdw_kernel": "compiled"}
 
 # (label, model, to_openmm options, edit of the System or None)
 VARIANTS = (
@@ -64,9 +64,13 @@ VARIANTS = (
     ("Buckingham compiled force, Coulomb apart (to_openmm default)", "buckingham-lal2023", COMPILED, None),
     ("Buckingham compiled force, whole direct space merged (density driver)", "buckingham-lal2023",
      {**COMPILED, "merge_direct_space": True}, None),
-    ("GNN LJ + 6 Gaussians, Gaussians to their reach, constant centres (default)", "gnn", {}, None),
-    ("  same, centres looked up per type pair", "gnn", {}, _centres_from_tables),
-    ("  same, centres looked up and Gaussians to the full cutoff (the former force)", "gnn", {}, _former_force),
+    ("GNN LJ + 6 Gaussians, CustomNonbondedForces: Gaussians to their reach, constant centres", "gnn", CUSTOM,
+     None),
+    ("  same, centres looked up per type pair", "gnn", CUSTOM, _centres_from_tables),
+    ("  same, centres looked up and Gaussians to the full cutoff (the former force)", "gnn", CUSTOM, _former_force),
+    ("GNN compiled force, Coulomb apart (to_openmm default)", "gnn", COMPILED, None),
+    ("GNN compiled force, whole direct space merged (density driver)", "gnn",
+     {**COMPILED, "merge_direct_space": True}, None),
 )
 
 

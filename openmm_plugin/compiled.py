@@ -1,23 +1,25 @@
-"""The compiled Buckingham force: build, load, and put into an OpenMM System.
+"""The compiled pair forces (Buckingham exp-6, LJ + six Gaussians): build, load, and put into an OpenMM System.
 
 OpenMM's CPU CustomNonbondedForce pays a large per-pair cost whatever its expression (issue #3 measured
-0.4x of a plain NonbondedForce). ``cpp/buckingham_force.cpp`` computes the same guarded exp-6 energy
-(:func:`mlparams.forms.buckingham.energy`) in C++ with a Verlet list and a vectorised pair loop, as an
-OpenMM ``CustomCPPForceImpl``, so it runs on every platform and on the CPU platform's threads.
+0.4x of a plain NonbondedForce), and per-type-pair Discrete2DFunction look-ups cost more still.
+``cpp/pair_forces.cpp`` computes the same energies as :func:`mlparams.forms.buckingham.energy` (guarded
+exp-6) and :func:`mlparams.forms.lj_gaussian.energy` (the GNN's form; Gaussians to their reach) in C++ with
+a Verlet list and vectorised pair loops, as OpenMM ``CustomCPPForceImpl``s, so they run on every platform
+and on the CPU platform's threads.
 
 * Build: g++ against the headers and ``libOpenMM.so`` that the openmm wheel ships (``OpenMM.libs``),
   once per source/OpenMM version, into ``~/.cache/mlparams/openmm_plugin/<key>/`` (``$MLPARAMS_CACHE``
   moves it); ``bootstrap.sh`` builds it, and the first use builds it if missing (about 2 s). It is
   compiled with ``-march=native`` for the machine that builds it.
 * Load: ``ctypes.CDLL(..., RTLD_GLOBAL)``; a constructor in the library registers the XML serialization
-  proxy of the force type ``MlparamsBuckinghamForce``.
-* Use: Python cannot construct the C++ class (no SWIG wrapper), so :func:`add_buckingham_force`
+  proxies of the force types ``MlparamsBuckinghamForce`` and ``MlparamsLjGaussianForce``.
+* Use: Python cannot construct the C++ classes (no SWIG wrapper), so :func:`add_force_xml`
   serializes the System, appends the force's XML and deserializes it again. A System XML that holds
   this force needs the library loaded before ``XmlSerializer.deserialize``; :func:`load` does that.
   The exporter CLI writes the portable CustomNonbondedForce instead (``system.xml`` then loads in any
   OpenMM script).
 
-If no C++ compiler is found, :func:`available` is False and the exporter keeps the CustomNonbondedForce.
+If no C++ compiler is found, :func:`available` is False and the exporter keeps the CustomNonbondedForces.
 """
 
 from __future__ import annotations
@@ -31,9 +33,9 @@ import numpy as np
 
 from mlparams import native
 
-SOURCE = Path(__file__).with_name("cpp") / "buckingham_force.cpp"
-LIBRARY_NAME = "libmlparams_buckingham.so"
-FORCE_TYPE = "MlparamsBuckinghamForce"
+SOURCE = Path(__file__).with_name("cpp") / "pair_forces.cpp"
+LIBRARY_NAME = "libmlparams_pair_forces.so"
+INTERFACE_VERSION = 2
 #: Verlet-list skin (nm): the list holds pairs within cutoff + skin and is rebuilt when any atom has
 #: moved more than half of it, or the box changed.
 DEFAULT_SKIN_NM = 0.1
@@ -80,8 +82,8 @@ def load() -> ctypes.CDLL:
         import openmm  # noqa: F401  (libOpenMM.so must be loaded first)
 
         lib = ctypes.CDLL(str(build()), mode=ctypes.RTLD_GLOBAL)
-        if lib.mlparams_buckingham_force_version() != 1:
-            raise CompiledForceError("the compiled Buckingham force has an unexpected interface version; rebuild it")
+        if lib.mlparams_pair_forces_version() != INTERFACE_VERSION:
+            raise CompiledForceError("the compiled pair forces have an unexpected interface version; rebuild them")
         _loaded = lib
     return _loaded
 
@@ -105,16 +107,34 @@ def why_unavailable() -> str | None:
     return _unavailable_reason
 
 
-def force_xml(pair_A, pair_B, pair_C, type_index, excluded, *, cutoff_nm: float, periodic: bool,
-              long_range_correction: bool, damping_nm: float, switch_nm: float, force_group: int,
-              skin_nm: float = DEFAULT_SKIN_NM, name: str = FORCE_TYPE, charges=None,
-              ewald_alpha: float | None = None, coulomb_constant: float | None = None, pair_terms=None) -> str:
-    """The ``<Force>`` element of the compiled force: mixed constants per type pair (n×n, kJ/mol, nm,
-    kJ/mol·nm⁶), each particle's type index, the excluded pairs; with ``ewald_alpha`` (nm⁻¹), ``charges`` (e)
-    and ``coulomb_constant`` (kJ/mol·nm/e²) it also computes the real-space Ewald Coulomb term, and with
+#: Each form's force type in the library, the names of its per-type-pair constants (in the order the
+#: C++ side reads them), and its own settings.
+FORCE_TYPES = {"buckingham": "MlparamsBuckinghamForce", "lj-gaussian": "MlparamsLjGaussianForce"}
+
+
+def _pair_parameter_names(form: str) -> tuple[str, ...]:
+    from mlparams.forms import lj_gaussian
+
+    return {"buckingham": ("A", "B", "C"), "lj-gaussian": lj_gaussian.PAIR_PARAMETERS}[form]
+
+
+def force_xml(form: str, pair_table: dict, type_index, excluded, *, cutoff_nm: float, periodic: bool,
+              long_range_correction: bool, force_group: int, settings: dict, skin_nm: float = DEFAULT_SKIN_NM,
+              name: str | None = None, charges=None, ewald_alpha: float | None = None,
+              coulomb_constant: float | None = None, pair_terms=None) -> str:
+    """The ``<Force>`` element of the compiled force of ``form`` ("buckingham" or "lj-gaussian").
+
+    pair_table: the form's constants per type pair (n×n matrices by name: A, B, C in kJ/mol, nm,
+    kJ/mol·nm⁶; or C6, C12, a_k, r_k, w_k); type_index: each particle's type; excluded: the excluded pairs.
+    settings: the form's own XML attributes (Buckingham: damping6 in nm⁶ and switchDistance in nm; LJ +
+    Gaussians: gaussianCutoff in nm, the Gaussians' reach). With ``ewald_alpha`` (nm⁻¹), ``charges`` (e) and
+    ``coulomb_constant`` (kJ/mol·nm/e²) it also computes the real-space Ewald Coulomb term, and with
     ``pair_terms`` (rows i, j, f_coul, f_vdw) the excluded pairs' f_vdw·E_ij(r) + k·q_i·q_j·(f_coul − erf(αr))/r."""
-    A, B, C = (np.asarray(x, dtype=float) for x in (pair_A, pair_B, pair_C))
-    n = A.shape[0]
+    if form not in FORCE_TYPES:
+        raise CompiledForceError(f"no compiled force for the {form!r} form; use the CustomNonbondedForce")
+    names = _pair_parameter_names(form)
+    tables = [np.asarray(pair_table[k], dtype=float) for k in names]
+    n = tables[0].shape[0]
     type_index = np.asarray(type_index, dtype=int)
     with_coulomb = ewald_alpha is not None
     if with_coulomb and (not periodic or charges is None or coulomb_constant is None or ewald_alpha <= 0):
@@ -131,19 +151,24 @@ def force_xml(pair_A, pair_B, pair_C, type_index, excluded, *, cutoff_nm: float,
         if not with_coulomb:
             raise CompiledForceError("excluded-pair terms need the real-space Coulomb (ewald_alpha)")
         terms = [f'<Pair p1="{int(i)}" p2="{int(j)}" coulomb="{float(c)!r}" vdw="{float(v)!r}"/>' for i, j, c, v in pair_terms]
-    if A.shape != (n, n) or B.shape != (n, n) or C.shape != (n, n):
+    if any(t.shape != (n, n) for t in tables):
         raise CompiledForceError("pair tables must be square and of one size")
-    if not (np.allclose(A, A.T) and np.allclose(B, B.T) and np.allclose(C, C.T)):
+    if not all(np.allclose(t, t.T) for t in tables):
         raise CompiledForceError("pair tables must be symmetric")
-    if np.any(B <= 0) or not np.all(np.isfinite(A) & np.isfinite(B) & np.isfinite(C)):
-        raise CompiledForceError("every pair needs finite A, C and B > 0")
+    if not all(np.all(np.isfinite(t)) for t in tables):
+        raise CompiledForceError("every pair constant must be finite")
+    if form == "buckingham" and np.any(pair_table["B"] <= 0):
+        raise CompiledForceError("every pair needs B > 0")
+    type_name = FORCE_TYPES[form]
+    own = " ".join(f'{key}="{float(value)!r}"' for key, value in settings.items())
+    pair_rows = [" ".join(f'{k}="{v!r}"' for k, v in zip(names, values)) for values in zip(*(t.ravel().tolist() for t in tables))]
     lines = [
-        f'<Force type="{FORCE_TYPE}" version="1" forceGroup="{int(force_group)}" name={quoteattr(name)} '
-        f'cutoff="{cutoff_nm!r}" damping6="{damping_nm**6!r}" switchDistance="{switch_nm!r}" skin="{skin_nm!r}" '
+        f'<Force type="{type_name}" version="1" forceGroup="{int(force_group)}" name={quoteattr(name or type_name)} '
+        f'cutoff="{cutoff_nm!r}" skin="{skin_nm!r}" '
         f'periodic="{int(bool(periodic))}" longRangeCorrection="{int(bool(long_range_correction))}" numTypes="{n}" '
-        f'ewaldAlpha="{float(ewald_alpha or 0.0)!r}" coulombConstant="{float(coulomb_constant or 0.0)!r}">',
+        f'ewaldAlpha="{float(ewald_alpha or 0.0)!r}" coulombConstant="{float(coulomb_constant or 0.0)!r}" {own}>',
         "<Pairs>",
-        *(f'<Pair A="{a!r}" B="{b!r}" C="{c!r}"/>' for a, b, c in zip(A.ravel().tolist(), B.ravel().tolist(), C.ravel().tolist())),
+        *(f"<Pair {row}/>" for row in pair_rows),
         "</Pairs>",
         "<Particles>",
         *particles,
@@ -179,9 +204,9 @@ def main(argv=None) -> int:
         path = build(force="--force" in (argv or sys.argv[1:]))
         load()
     except CompiledForceError as exc:
-        print(f"mlparams: compiled Buckingham force not built: {exc}; OpenMM will use CustomNonbondedForce", file=sys.stderr)
+        print(f"mlparams: compiled pair forces not built: {exc}; OpenMM will use CustomNonbondedForce", file=sys.stderr)
         return 1
-    print(f"compiled Buckingham force: {path}")
+    print(f"compiled pair forces (Buckingham, LJ + Gaussians): {path}")
     return 0
 
 

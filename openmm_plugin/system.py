@@ -9,7 +9,8 @@
   boxes); ``buckingham`` goes into mlparams' compiled force (:mod:`mlparams.openmm_plugin.compiled`) or a
   CustomNonbondedForce with per-particle factors (no table look-ups), long-range correction on for boxes,
   and its scaled 1-4 pairs into a CustomBondForce of the same form;
-  ``lj-gaussian`` into two CustomNonbondedForces (LJ to the cutoff, the Gaussians to their reach);
+  ``lj-gaussian`` into mlparams' compiled force or two CustomNonbondedForces (LJ to the cutoff, the
+  Gaussians to their reach), its scaled 1-4 pairs into a CustomBondForce;
 * one list of excluded pairs (1-2, 1-3, 1-4) shared by every nonbonded force.
 
 Force groups (see :data:`FORCE_GROUPS`) let energies be read term by term.
@@ -34,27 +35,32 @@ FORCE_GROUPS = {
     "other": 7,
 }
 DEFAULT_CUTOFF_NM = 0.9
+#: Forms that mlparams' compiled forces (cpp/pair_forces.cpp) compute.
+COMPILED_FORMS = ("buckingham", "lj-gaussian")
 DEFAULT_EWALD_TOLERANCE = 5e-4
 
 
 def to_openmm(msys, *, cutoff_nm: float = DEFAULT_CUTOFF_NM, constraints: str | None = None,
               ewald_tolerance: float = DEFAULT_EWALD_TOLERANCE, long_range_correction: bool = True,
               merge_direct_space: bool = False, vdw_cutoff_nm: float | None = None,
-              pair_tables: bool = False, buckingham_kernel: str = "auto"):
+              pair_tables: bool = False, vdw_kernel: str = "auto"):
     """(System, Topology, positions as an (N, 3) array in nm) for a MolecularSystem.
 
     constraints: None (all bonds flexible) or "HBonds".
-    merge_direct_space: for periodic Buckingham systems, compute the real-space Ewald Coulomb term
+    merge_direct_space: for periodic Buckingham systems (either kernel) and LJ + Gaussian systems (compiled
+    kernel; otherwise the option is ignored for them), compute the real-space Ewald Coulomb term
     q1·q2·erfc(αr)/r in the van der Waals force (one pair loop instead of two) and leave the NonbondedForce
-    only its reciprocal part. With the compiled force the excluded pairs' terms (scaled 1-4 exp-6 and
-    Coulomb, the reciprocal-space correction) join it too: the fastest MD here (README benchmark). Coulomb
-    and van der Waals are then one force group ("vdw" holds both).
-    vdw_cutoff_nm: cutoff of the Buckingham CustomNonbondedForce if different from ``cutoff_nm``.
-    pair_tables: look the mixed constants up per type pair (Discrete2DFunction) instead of using the
-    per-particle factors; the plain approach, kept for the benchmark.
-    buckingham_kernel: "compiled" (mlparams' C++ force, :mod:`mlparams.openmm_plugin.compiled`; faster on
-    the CPU platform, README benchmark), "custom" (a CustomNonbondedForce, which any OpenMM script can load
-    from XML), or "auto" (compiled when it can be built here, else custom). Only the Buckingham form uses it.
+    only its reciprocal part. With the compiled force the excluded pairs' terms (scaled 1-4 van der Waals
+    and Coulomb, the reciprocal-space correction) join it too: the fastest MD here (README benchmark).
+    Coulomb and van der Waals are then one force group ("vdw" holds both).
+    vdw_cutoff_nm: cutoff of the van der Waals force if different from ``cutoff_nm``.
+    pair_tables: look the Buckingham mixed constants up per type pair (Discrete2DFunction) instead of using
+    the per-particle factors; the plain approach, kept for the benchmark.
+    vdw_kernel: "compiled" (mlparams' C++ forces, :mod:`mlparams.openmm_plugin.compiled`; faster on the CPU
+    platform, README benchmark), "custom" (CustomNonbondedForces, which any OpenMM script can load from
+    XML), or "auto" (compiled when it can be built here, else custom). The Buckingham and LJ + Gaussian
+    forms use it (:data:`COMPILED_FORMS`); LJ stays in the NonbondedForce, the tabulated form in a
+    CustomNonbondedForce.
     """
     import openmm
     from openmm import app, unit
@@ -118,8 +124,9 @@ def to_openmm(msys, *, cutoff_nm: float = DEFAULT_CUTOFF_NM, constraints: str | 
             nb.addException(i, j, 0.0, 1.0, 0.0)
     system.addForce(nb)
 
-    merge = bool(merge_direct_space and msys.periodic and params.form == "buckingham")
-    use_compiled = params.form == "buckingham" and _use_compiled(buckingham_kernel, pair_tables)
+    use_compiled = params.form in COMPILED_FORMS and _use_compiled(vdw_kernel, pair_tables)
+    # Buckingham merges into either kernel; LJ + Gaussians only into the compiled one.
+    merge = bool(merge_direct_space and msys.periodic and (params.form == "buckingham" or use_compiled))
     if merge and use_compiled and vdw_cutoff_nm not in (None, cutoff_nm):
         raise MlparamsError("merge_direct_space needs the van der Waals cutoff equal to the Coulomb cutoff")
     if merge:
@@ -128,15 +135,14 @@ def to_openmm(msys, *, cutoff_nm: float = DEFAULT_CUTOFF_NM, constraints: str | 
         nb.setIncludeDirectSpace(False)  # also drops the exceptions and the excluded pairs' Ewald correction
         if not use_compiled:  # the compiled force computes these terms itself
             _add_excluded_pair_coulomb(system, excluded, is14, q, params.scale14_coulomb, alpha)
-    if params.form in ("lj-gaussian", "tabulated"):
+    if use_compiled:
+        system = _add_compiled(system, msys, params, excluded, is14, pairs14, vdw_cutoff_nm or cutoff_nm,
+                               long_range_correction, ewald_alpha=alpha if merge else None)
+    elif params.form in ("lj-gaussian", "tabulated"):
         _add_pair_form(system, msys, params, excluded, pairs14, vdw_cutoff_nm or cutoff_nm, long_range_correction)
-    if params.form == "buckingham":
-        if use_compiled:
-            system = _add_buckingham_compiled(system, msys, params, excluded, is14, pairs14, vdw_cutoff_nm or cutoff_nm,
-                                              long_range_correction, ewald_alpha=alpha if merge else None)
-        else:
-            _add_buckingham(system, msys, params, excluded, pairs14, vdw_cutoff_nm or cutoff_nm, long_range_correction,
-                            ewald_alpha=alpha if merge else None, pair_tables=pair_tables)
+    elif params.form == "buckingham":
+        _add_buckingham(system, msys, params, excluded, pairs14, vdw_cutoff_nm or cutoff_nm, long_range_correction,
+                        ewald_alpha=alpha if merge else None, pair_tables=pair_tables)
 
     topology = st.topology
     if msys.periodic:
@@ -231,52 +237,59 @@ def _add_buckingham(system, msys, params, excluded, pairs14, cutoff_nm, long_ran
     _add_buckingham_14(system, msys, params, pairs14)
 
 
-BUCKINGHAM_KERNELS = ("auto", "compiled", "custom")
+VDW_KERNELS = ("auto", "compiled", "custom")
 
 
 def _use_compiled(kernel: str, custom_only_option: bool) -> bool:
     from mlparams.openmm_plugin import compiled
 
-    if kernel not in BUCKINGHAM_KERNELS:
-        raise MlparamsError(f"unknown buckingham_kernel {kernel!r}; choose one of {', '.join(BUCKINGHAM_KERNELS)}")
+    if kernel not in VDW_KERNELS:
+        raise MlparamsError(f"unknown vdw_kernel {kernel!r}; choose one of {', '.join(VDW_KERNELS)}")
     if kernel == "custom" or (kernel == "auto" and custom_only_option):
         return False
     if kernel == "compiled":
         if custom_only_option:
-            raise MlparamsError("pair_tables needs buckingham_kernel='custom'")
+            raise MlparamsError("pair_tables needs vdw_kernel='custom'")
         compiled.load()
         return True
     if compiled.available():
         return True
     import warnings
 
-    warnings.warn(f"compiled Buckingham force unavailable ({compiled.why_unavailable()}); using CustomNonbondedForce",
+    warnings.warn(f"compiled pair forces unavailable ({compiled.why_unavailable()}); using CustomNonbondedForce",
                   stacklevel=3)
     return False
 
 
-def _add_buckingham_compiled(system, msys, params, excluded, is14, pairs14, cutoff_nm, long_range_correction,
-                             ewald_alpha=None):
-    """The Buckingham pair sum as mlparams' compiled force (same energy as :func:`_add_buckingham`); returns
-    the new System (the force enters through the XML serializer). With ``ewald_alpha`` the force also holds
-    the real-space Ewald Coulomb term and the excluded pairs' terms (scaled 1-4 exp-6 and Coulomb, minus the
-    reciprocal-space Coulomb of every excluded pair): the whole direct space in one force."""
+def _add_compiled(system, msys, params, excluded, is14, pairs14, cutoff_nm, long_range_correction, ewald_alpha=None):
+    """The van der Waals pair sum as mlparams' compiled force (same energy as the CustomNonbondedForces);
+    returns the new System (the force enters through the XML serializer). With ``ewald_alpha`` the force also
+    holds the real-space Ewald Coulomb term and the excluded pairs' terms (scaled 1-4 van der Waals and
+    Coulomb, minus the reciprocal-space Coulomb of every excluded pair): the whole direct space in one force."""
+    from mlparams.forms import lj_gaussian
     from mlparams.openmm_plugin import compiled
 
     table = params.pair_table()
+    if params.form == "buckingham":
+        settings = {"damping6": params.damping_nm**6, "switchDistance": params.guard_switch_nm}
+    else:
+        settings = {"gaussianCutoff": min(cutoff_nm, lj_gaussian.gaussian_reach_nm(table))}
     pair_terms = None
     if ewald_alpha is not None:
         pair_terms = [(i, j, params.scale14_coulomb if (i, j) in is14 else 0.0,
                        params.scale14_vdw if (i, j) in is14 else 0.0) for i, j in excluded.tolist()]
     xml = compiled.force_xml(
-        table["A"], table["B"], table["C"], params.atom_type_index, excluded,
+        params.form, table, params.atom_type_index, excluded,
         cutoff_nm=cutoff_nm, periodic=msys.periodic, long_range_correction=bool(msys.periodic and long_range_correction),
-        damping_nm=params.damping_nm, switch_nm=params.guard_switch_nm, force_group=FORCE_GROUPS["vdw"],
+        force_group=FORCE_GROUPS["vdw"], settings=settings,
         charges=params.charges if ewald_alpha is not None else None, ewald_alpha=ewald_alpha,
         coulomb_constant=COULOMB_KJ_PER_MOL_NM if ewald_alpha is not None else None, pair_terms=pair_terms,
     )
     if pair_terms is None:
-        _add_buckingham_14(system, msys, params, pairs14)
+        if params.form == "buckingham":
+            _add_buckingham_14(system, msys, params, pairs14)
+        else:
+            _add_lj_gaussian_14(system, msys, params, pairs14)
     return compiled.add_force_xml(system, xml)
 
 
@@ -317,11 +330,7 @@ def _add_pair_form(system, msys, params, excluded, pairs14, cutoff_nm, long_rang
         reach = min(cutoff_nm, lj_gaussian.gaussian_reach_nm(table))
         _configure_nonbonded(gaussians, msys, excluded, reach, long_range_correction=False)
         system.addForce(gaussians)
-        bond = openmm.CustomBondForce(lj_gaussian.openmm_pair_expression())
-        for name in lj_gaussian.PAIR_PARAMETERS:
-            bond.addPerBondParameter(name)
-        for i, j in pairs14.tolist():
-            bond.addBond(i, j, [float(table[name][ti[i], ti[j]]) for name in lj_gaussian.PAIR_PARAMETERS])
+        _add_lj_gaussian_14(system, msys, params, pairs14)
     else:
         r = np.asarray(params.table_r_nm, dtype=float)
         if not np.allclose(np.diff(r), r[1] - r[0]):
@@ -344,9 +353,30 @@ def _add_pair_form(system, msys, params, excluded, pairs14, cutoff_nm, long_rang
         for i, j in pairs14.tolist():
             a, b = sorted((int(ti[i]), int(ti[j])))
             bond.addBond([i, j], [float(index[(a, b)])])
+        _finish_14(system, msys, params, bond)
     _add_type_index(force, ti)
     _configure_nonbonded(force, msys, excluded, cutoff_nm, long_range_correction)
     system.addForce(force)
+
+
+def _add_lj_gaussian_14(system, msys, params, pairs14):
+    """Scaled 1-4 LJ + Gaussian pairs in a CustomBondForce, each with its type pair's constants."""
+    import openmm
+
+    from mlparams.forms import lj_gaussian
+
+    table = params.pair_table()
+    ti = params.atom_type_index
+    bond = openmm.CustomBondForce(lj_gaussian.openmm_pair_expression())
+    for name in lj_gaussian.PAIR_PARAMETERS:
+        bond.addPerBondParameter(name)
+    for i, j in pairs14.tolist():
+        bond.addBond(i, j, [float(table[name][ti[i], ti[j]]) for name in lj_gaussian.PAIR_PARAMETERS])
+    _finish_14(system, msys, params, bond)
+
+
+def _finish_14(system, msys, params, bond) -> None:
+    """The 1-4 force's scale factor, periodicity and force group; add it to the System."""
     bond.addGlobalParameter("scale14", params.scale14_vdw)
     bond.setUsesPeriodicBoundaryConditions(bool(msys.periodic))
     bond.setForceGroup(FORCE_GROUPS["vdw14"])

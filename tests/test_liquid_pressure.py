@@ -20,7 +20,7 @@ def ethanol_frame():
     from mlparams.systems import build_system
 
     ms = build_system([from_smiles("CCO")], [60], "buckingham", density_g_cm3=0.75, seed=3)
-    system, top, pos = to_openmm(ms, cutoff_nm=CUTOFF, constraints="HBonds", buckingham_kernel="custom")
+    system, top, pos = to_openmm(ms, cutoff_nm=CUTOFF, constraints="HBonds", vdw_kernel="custom")
     sim = make_simulation(system, top, pos, 300.0, None, threads=1, seed=5)
     sim.minimizeEnergy(maxIterations=200)
     sim.step(300)
@@ -56,7 +56,7 @@ def test_histogram_virial_matches_openmm_finite_difference(ethanol_frame):
     from mlparams.openmm_plugin.system import FORCE_GROUPS, to_openmm
 
     ms, x, frames = ethanol_frame
-    system, _, _ = to_openmm(ms, cutoff_nm=CUTOFF, buckingham_kernel="custom")
+    system, _, _ = to_openmm(ms, cutoff_nm=CUTOFF, vdw_kernel="custom")
     ctx = openmm.Context(system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference"))
     mol = lp.molecule_index(ms)
     masses = np.array([a.mass for a in ms.structure.atoms])

@@ -61,7 +61,8 @@ def _energy_and_force(msys, r, **options):
     return st.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole), f[1, 0]
 
 
-# Both OpenMM implementations of the Buckingham form: CustomNonbondedForce and mlparams' compiled force.
+# Both OpenMM implementations of the Buckingham and LJ + Gaussian forms: CustomNonbondedForces and
+# mlparams' compiled forces.
 KERNELS = ("custom", "compiled")
 
 
@@ -71,7 +72,7 @@ def test_buckingham_two_particle_scan_matches_numpy(rule, kernel):
     msys = two_atom_system("buckingham", BUCK_O, BUCK_H, 0.3, rule=rule)
     A, B, C = bk.mix(*BUCK_O.values(), *BUCK_H.values(), rule=rule)
     for r in np.concatenate([SCAN, [0.02, 0.05, 0.1, 0.149]]):  # and inside the guard
-        e, f = _energy_and_force(msys, r, buckingham_kernel=kernel)
+        e, f = _energy_and_force(msys, r, vdw_kernel=kernel)
         assert e == pytest.approx(bk.energy(r, A, B, C), rel=1e-6, abs=1e-12)
         assert f == pytest.approx(bk.force(r, A, B, C), rel=1e-6, abs=1e-9)
 
@@ -81,11 +82,11 @@ def test_buckingham_forces_match_finite_differences_and_guard_holds(kernel):
     msys = two_atom_system("buckingham", BUCK_O, BUCK_H, 0.3)
     h = 1e-5
     for r in (0.05, 0.1, 0.2, 0.35, 0.6):
-        _, f = _energy_and_force(msys, r, buckingham_kernel=kernel)
-        e_plus, _ = _energy_and_force(msys, r + h, buckingham_kernel=kernel)
-        e_minus, _ = _energy_and_force(msys, r - h, buckingham_kernel=kernel)
+        _, f = _energy_and_force(msys, r, vdw_kernel=kernel)
+        e_plus, _ = _energy_and_force(msys, r + h, vdw_kernel=kernel)
+        e_minus, _ = _energy_and_force(msys, r - h, vdw_kernel=kernel)
         assert f == pytest.approx(-(e_plus - e_minus) / (2 * h), rel=1e-5, abs=1e-6)
-    e_close, f_close = _energy_and_force(msys, 0.05, buckingham_kernel=kernel)
+    e_close, f_close = _energy_and_force(msys, 0.05, vdw_kernel=kernel)
     assert np.isfinite(e_close) and f_close > 0  # repulsive at 0.05 nm
 
 
@@ -122,8 +123,9 @@ def _lj_gaussian_pairs():
     return pair
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
 @pytest.mark.parametrize("shared_centres", [True, False])
-def test_lj_gaussian_two_particle_scan_matches_numpy(shared_centres):
+def test_lj_gaussian_two_particle_scan_matches_numpy(shared_centres, kernel):
     from mlparams.forms import lj_gaussian as lg
 
     pair = _lj_gaussian_pairs()
@@ -134,9 +136,21 @@ def test_lj_gaussian_two_particle_scan_matches_numpy(shared_centres):
     msys = two_atom_system("lj-gaussian", {}, {}, 0.3, pair_vdw=pair)
     p01 = {k: v[0, 1] for k, v in pair.items()}
     for r in SCAN:
-        e, f = _energy_and_force(msys, r)
+        e, f = _energy_and_force(msys, r, vdw_kernel=kernel)
         assert e == pytest.approx(lg.energy(r, p01), rel=1e-6, abs=1e-9)
         assert f == pytest.approx(lg.force(r, p01), rel=1e-6, abs=1e-6)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_lj_gaussian_forces_match_finite_differences(kernel):
+    """−dE/dr from the engine against central differences of its own energy, through the Gaussians' region."""
+    msys = two_atom_system("lj-gaussian", {}, {}, 0.3, pair_vdw=_lj_gaussian_pairs())
+    h = 1e-5
+    for r in (0.11, 0.15, 0.2, 0.27, 0.35, 0.45, 0.7):
+        _, f = _energy_and_force(msys, r, vdw_kernel=kernel)
+        e_plus, _ = _energy_and_force(msys, r + h, vdw_kernel=kernel)
+        e_minus, _ = _energy_and_force(msys, r - h, vdw_kernel=kernel)
+        assert f == pytest.approx(-(e_plus - e_minus) / (2 * h), rel=1e-5, abs=1e-6)
 
 
 def test_gaussian_reach_is_where_the_last_gaussian_falls_below_the_tolerance():
@@ -156,7 +170,8 @@ def test_gaussian_reach_is_where_the_last_gaussian_falls_below_the_tolerance():
     assert largest[r >= reach - 1e-3].max() > tol  # and not a loose bound
 
 
-def test_lj_gaussian_in_a_box_stops_the_gaussians_at_their_reach():
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_lj_gaussian_in_a_box_stops_the_gaussians_at_their_reach(kernel):
     """Periodic: LJ to the cutoff, the six Gaussians to gaussian_reach_nm, both engines' convention."""
     import openmm
     from openmm import unit
@@ -169,7 +184,7 @@ def test_lj_gaussian_in_a_box_stops_the_gaussians_at_their_reach():
     msys.box_nm = np.array([3.0, 3.0, 3.0])
     reach = lg.gaussian_reach_nm(pair)
     assert 0.5 < reach < 0.9
-    system, _, pos = to_openmm(msys, cutoff_nm=0.9, long_range_correction=False)
+    system, _, pos = to_openmm(msys, cutoff_nm=0.9, long_range_correction=False, vdw_kernel=kernel)
     ctx = openmm.Context(system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference"))
     p01 = {k: v[0, 1] for k, v in pair.items()}
     lj_only = {**p01, **{f"a{k}": 0.0 for k in range(1, lg.N_GAUSSIANS + 1)}}
@@ -232,13 +247,14 @@ def _pair_sums(msys):
 
 @pytest.mark.parametrize("smiles", ["CCCC", "CCO"])  # butane: 1-4 across C-C-C-C; ethanol: polar 1-4s
 @pytest.mark.parametrize("model, kernel", [("buckingham", "custom"), ("buckingham", "compiled"),
-                                           ("buckingham-lal2023", "compiled"), ("gaff2", "auto")])
+                                           ("buckingham-lal2023", "compiled"), ("gnn", "custom"), ("gnn", "compiled"),
+                                           ("gaff2", "auto")])
 def test_exclusions_and_14_pairs_match_an_independent_pair_sum(smiles, model, kernel):
     sp = from_smiles(smiles)
     one = sp.positions_angstrom() * 0.1
     two = np.vstack([one, one + np.array([0.45, 0.1, -0.05])])  # two molecules: inter- and intramolecular pairs
     msys = build_system([sp], [2], model, positions_nm=two)
-    system, _, pos = to_openmm(msys, buckingham_kernel=kernel)
+    system, _, pos = to_openmm(msys, vdw_kernel=kernel)
     terms = energy_terms(system, pos)
     coul, coul14, vdw, vdw14 = _pair_sums(msys)
     if model == "gaff2":
@@ -260,7 +276,7 @@ def test_exclusions_and_14_pairs_match_an_independent_pair_sum(smiles, model, ke
         import xml.etree.ElementTree as ET
 
         root = ET.fromstring(openmm.XmlSerializer.serialize(system))
-        force = next(f for f in root.iter("Force") if f.get("type") == "MlparamsBuckinghamForce")
+        force = next(f for f in root.iter("Force") if f.get("type", "").startswith("Mlparams"))
         assert {tuple(sorted((int(e.get("p1")), int(e.get("p2"))))) for e in force.iter("Exclusion")} == exc
 
 
@@ -309,8 +325,9 @@ def test_cli_export_openmm_writes_system_topology_and_parameters(run_cli, tmp_pa
     assert abs(sum(t["charge"] for t in params["types"]) - 0.0) < 1e-9 or len(params["types"]) == 6
 
 
-@pytest.mark.parametrize("form", ["lj-gaussian", "tabulated"])
-def test_pair_forms_keep_exclusions_and_scaled_14_pairs(form):
+@pytest.mark.parametrize("form, kernel", [("lj-gaussian", "custom"), ("lj-gaussian", "compiled"),
+                                          ("tabulated", "auto")])
+def test_pair_forms_keep_exclusions_and_scaled_14_pairs(form, kernel):
     """GAFF2's own LJ rewritten as LJ+Gaussians (a_k = 0) or as a table, on two butanes."""
     from pair_forms import rewrite_lj
 
@@ -318,7 +335,7 @@ def test_pair_forms_keep_exclusions_and_scaled_14_pairs(form):
     one = sp.positions_angstrom() * 0.1
     msys = build_system([sp], [2], "gaff2", positions_nm=np.vstack([one, one + np.array([0.3, 0.45, 0.2])]))
     rewrite_lj(msys, form, gaussian_amplitude=0.0, grid=np.linspace(0.15, 1.5, 676))
-    system, _, pos = to_openmm(msys)
+    system, _, pos = to_openmm(msys, vdw_kernel=kernel)
     terms = energy_terms(system, pos)
     coul, coul14, vdw, vdw14 = _pair_sums(msys)
     assert terms["coulomb"] == pytest.approx(coul + coul14, rel=1e-6)

@@ -349,6 +349,7 @@ def liquid_at_experimental_density(row: dict, model: str = "gaff2", profile: str
     from openmm import unit
 
     from mlparams.molecules import from_smiles
+    from mlparams.openmm_plugin import compiled
     from mlparams.openmm_plugin.simulate import make_simulation
     from mlparams.openmm_plugin.system import to_openmm
     from mlparams.systems import build_system
@@ -365,7 +366,9 @@ def liquid_at_experimental_density(row: dict, model: str = "gaff2", profile: str
     squeeze = protocol.packing_fraction ** (1.0 / 3.0)
     msys.positions_nm = scaled_positions(np.asarray(msys.positions_nm), molecule, masses, squeeze)
     msys.box_nm = np.asarray(msys.box_nm) * squeeze
-    system, topology, pos = to_openmm(msys, cutoff_nm=protocol.cutoff_nm, constraints="HBonds")
+    # the whole direct space in mlparams' compiled force where it is built (the density driver's choice too)
+    system, topology, pos = to_openmm(msys, cutoff_nm=protocol.cutoff_nm, constraints="HBonds",
+                                      merge_direct_space=compiled.available())
     sim = make_simulation(system, topology, pos, temperature_k=T, pressure_bar=None, threads=threads,
                           timestep_ps=protocol.timestep_fs / 1000.0, seed=seed)
     sim.minimizeEnergy(maxIterations=1000)

@@ -1,19 +1,24 @@
-/* A compiled OpenMM force for the guarded Buckingham exp-6 pair potential (mlparams).
+/* Compiled OpenMM forces for mlparams' per-type-pair van der Waals forms (units are OpenMM's: nm, kJ/mol).
  *
- *   E_ij(r) = A_ij·exp(−r/B_ij) − C_ij/(r⁶ + d⁶·s(r)),  s(r) = (1 − r/r_s)³ for r < r_s, 0 beyond
+ *   MlparamsBuckinghamForce  the guarded exp-6 form (NumPy reference: mlparams/forms/buckingham.py)
+ *     E_ij(r) = A_ij·exp(−r/B_ij) − C_ij/(r⁶ + d⁶·s(r)),  s(r) = (1 − r/r_s)³ for r < r_s, 0 beyond
+ *   MlparamsLjGaussianForce  LJ 12-6 plus six Gaussians (mlparams/forms/lj_gaussian.py; the GNN's form)
+ *     E_ij(r) = C12_ij/r¹² − C6_ij/r⁶ + Σ_k a_k,ij·exp(−(r − r_k,ij)²/w_k,ij²)
+ *     LJ to the cutoff, the Gaussians only to their reach (gaussianCutoff, below the cutoff), as the
+ *     exporter's two CustomNonbondedForces do.
  *
- * (mlparams/forms/buckingham.py holds the NumPy reference). Units are OpenMM's: nm, kJ/mol.
- * The mixed constants come per type pair from Python (the project's mixing function), so this file knows
- * nothing about mixing rules. Excluded pairs are skipped; periodic systems use a rectangular box, minimum
- * image, a cutoff without shift, and the same long-range correction as OpenMM's CustomNonbondedForce:
- *   E_LRC = 2π·N²/V · Σ_classes count_ij·I_ij / (N(N+1)/2),  I_ij = ∫_rc^∞ E_ij(r) r² dr (analytic here).
- * Non-periodic systems (dimers) sum all pairs. Optionally (periodic systems) the same loop adds the real-space
- * Ewald Coulomb term k·q_i·q_j·erfc(αr)/r, so the NonbondedForce keeps only its reciprocal part.
+ * The constants come per type pair from Python (mixing, where a form has it, stays there). Both forces share
+ * everything but the pair formula (PairForceImpl<Kernel>): excluded pairs are skipped; periodic systems use a
+ * rectangular box, minimum image, a cutoff without shift, and the same long-range correction as OpenMM's
+ * CustomNonbondedForce, E_LRC = 2π·N²/V · Σ_classes count_ij·I_ij / (N(N+1)/2), I_ij = ∫_rc^∞ E_ij(r) r² dr
+ * (analytic here; the Gaussians have none, they are cut where they are below 1e-6 kJ/mol). Non-periodic
+ * systems (dimers) sum all pairs. Optionally (periodic systems) the same loop adds the real-space Ewald
+ * Coulomb term k·q_i·q_j·erfc(αr)/r, so the NonbondedForce keeps only its reciprocal part.
  *
- * It is a CustomCPPForceImpl, so it runs on every platform; pair search is a Verlet list with a skin,
+ * They are CustomCPPForceImpls, so they run on every platform; pair search is a Verlet list with a skin,
  * rebuilt when an atom has moved more than half the skin or the box changed, and the pair loop is split
- * over OpenMM's ThreadPool (the CPU platform's thread count). Python builds the force through XML
- * (the serialization proxy below): mlparams/openmm_plugin/compiled.py.
+ * over OpenMM's ThreadPool (the CPU platform's thread count). Python builds the forces through XML
+ * (the serialization proxies below): mlparams/openmm_plugin/compiled.py.
  */
 
 #include "openmm/Force.h"
@@ -36,16 +41,17 @@ using namespace OpenMM;
 
 namespace mlparams {
 
-class BuckinghamForce : public Force {
+/** What every mlparams pair force holds besides its form's own settings. */
+class PairForce : public Force {
 public:
     int numTypes = 0;
-    std::vector<double> pairA, pairB, pairC;  // numTypes × numTypes, row-major, symmetric
+    // numTypes × numTypes type pairs, row-major, each with parameterNames().size() constants in that order;
+    // symmetric in the type pair.
+    std::vector<double> pairParameters;
     std::vector<int> particleType;
     std::vector<std::pair<int, int>> exclusions;
-    double cutoff = 1.0;           // nm
-    double damping6 = 0.0;         // d⁶ in nm⁶
-    double switchDistance = 0.15;  // r_s in nm
-    double skin = 0.1;             // Verlet-list skin in nm
+    double cutoff = 1.0;  // nm
+    double skin = 0.1;    // Verlet-list skin in nm
     bool periodic = false;
     bool longRangeCorrection = false;
     // Optional real-space Ewald Coulomb in the same pair loop (the NonbondedForce then keeps only its
@@ -56,11 +62,55 @@ public:
     // Optional terms of excluded pairs, computed here when the Coulomb real space is (so the whole
     // direct space is one pair loop): per pair (i, j, f_coul, f_vdw), the energy
     //   f_vdw·E_ij(r) + k·q_i·q_j·(f_coul − erf(α·r))/r
-    // i.e. the scaled 1-4 exp-6 and Coulomb, minus the reciprocal-space Coulomb PME counted for every pair.
+    // i.e. the scaled 1-4 van der Waals and Coulomb, minus the reciprocal-space Coulomb PME counted for every pair.
     std::vector<std::pair<int, int>> pairTermParticles;
     std::vector<double> pairTermCoulombScale, pairTermVdwScale;
 
+    virtual const std::vector<std::string>& parameterNames() const = 0;
     bool usesPeriodicBoundaryConditions() const override { return periodic; }
+};
+
+class BuckinghamForce : public PairForce {
+public:
+    static constexpr const char* TYPE = "MlparamsBuckinghamForce";
+    double damping6 = 0.0;         // d⁶ in nm⁶
+    double switchDistance = 0.15;  // r_s in nm
+
+    const std::vector<std::string>& parameterNames() const override {
+        static const std::vector<std::string> names{"A", "B", "C"};
+        return names;
+    }
+    void serializeSettings(SerializationNode& node) const {
+        node.setDoubleProperty("damping6", damping6);
+        node.setDoubleProperty("switchDistance", switchDistance);
+    }
+    void deserializeSettings(const SerializationNode& node) {
+        damping6 = node.getDoubleProperty("damping6");
+        switchDistance = node.getDoubleProperty("switchDistance");
+    }
+
+protected:
+    ForceImpl* createImpl() const override;
+};
+
+class LjGaussianForce : public PairForce {
+public:
+    static constexpr const char* TYPE = "MlparamsLjGaussianForce";
+    static constexpr int NUM_GAUSSIANS = 6;
+    double gaussianCutoff = 1.0;  // nm: the Gaussians' reach (periodic systems)
+
+    const std::vector<std::string>& parameterNames() const override {
+        static const std::vector<std::string> names = [] {
+            std::vector<std::string> v{"C6", "C12"};
+            for (int k = 1; k <= NUM_GAUSSIANS; k++)
+                for (const char* p : {"a", "r", "w"})
+                    v.push_back(p + std::to_string(k));
+            return v;
+        }();
+        return names;
+    }
+    void serializeSettings(SerializationNode& node) const { node.setDoubleProperty("gaussianCutoff", gaussianCutoff); }
+    void deserializeSettings(const SerializationNode& node) { gaussianCutoff = node.getDoubleProperty("gaussianCutoff"); }
 
 protected:
     ForceImpl* createImpl() const override;
@@ -77,46 +127,221 @@ inline double erfcFromGaussian(double x, double gauss) {
 
 }  // namespace
 
-class BuckinghamForceImpl : public CustomCPPForceImpl {
-public:
-    explicit BuckinghamForceImpl(const BuckinghamForce& owner) : CustomCPPForceImpl(owner), owner(owner) {}
+/** The guarded exp-6 pair formula (a Kernel of PairForceImpl). */
+struct BuckinghamKernel {
+    using Owner = BuckinghamForce;
+    static constexpr const char* NAME = "mlparams BuckinghamForce: ";
+    int nt = 0;
+    double d6 = 0.0, rs = 0.15;
+    std::vector<double> A, invB, C, B;  // per type pair
 
-    const BuckinghamForce& getOwner() const override { return owner; }
+    void initialize(const Owner& owner) {
+        nt = owner.numTypes;
+        d6 = owner.damping6;
+        rs = owner.switchDistance;
+        A.resize(nt * nt); invB.resize(nt * nt); C.resize(nt * nt); B.resize(nt * nt);
+        for (int k = 0; k < nt * nt; k++) {
+            A[k] = owner.pairParameters[3 * k];
+            B[k] = owner.pairParameters[3 * k + 1];
+            C[k] = owner.pairParameters[3 * k + 2];
+            if (!(B[k] > 0.0))
+                throw OpenMMException(std::string(NAME) + "every B must be positive");
+            invB[k] = 1.0 / B[k];
+        }
+        if (owner.periodic && owner.cutoff <= rs)
+            throw OpenMMException(std::string(NAME) + "the cutoff must exceed the guard's switch distance");
+    }
+
+    struct Row {
+        const double *A, *invB, *C;
+    };
+    Row row(int ti) const { return {&A[ti * nt], &invB[ti * nt], &C[ti * nt]}; }
+
+    /** The plain exp-6 form (no guard) of one pair: energy and −dE/dr / r. Vectorised over a neighbour list. */
+    static inline void pair(const Row& w, int tj, double r, double invR2, double& energy, double& forceOverR) {
+        const double rep = w.A[tj] * std::exp(-r * w.invB[tj]);
+        const double disp = w.C[tj] * invR2 * invR2 * invR2;
+        energy = rep - disp;
+        forceOverR = (rep * w.invB[tj] * r - 6.0 * disp) * invR2;
+    }
+
+    /** After the vectorised loop: the guard for the rare pairs inside r_s (none in a liquid):
+     *  −C/r⁶ becomes −C/(r⁶ + d⁶·s(r)), s = (1 − r/r_s)³. */
+    double finish(const Row& w, const int* type, const int* nb, int m, const double* r2s, double* fr, std::vector<int>&) const {
+        double energy = 0.0;
+        const double rs2 = rs * rs;
+        for (int k = 0; k < m; k++) {
+            const double r2 = r2s[k];
+            if (r2 >= rs2)
+                continue;
+            const double r = std::sqrt(r2), r6 = r2 * r2 * r2;
+            const double c = w.C[type[nb[k]]];
+            const double sw = 1.0 - r / rs;
+            const double den = r6 + d6 * sw * sw * sw;
+            const double dden = 6.0 * r6 / r - 3.0 * d6 * sw * sw / rs;
+            const double plain = c / r6, guarded = c / den;
+            energy += plain - guarded;
+            fr[k] += (6.0 * plain / r - guarded * dden / den) / r;
+        }
+        return energy;
+    }
+
+    /** The whole guarded form of type pair t at distance r, for excluded pairs: energy and −dE/dr / r. */
+    double full(int t, double r, double& forceOverR) const {
+        const double r2 = r * r;
+        const double rep = A[t] * std::exp(-r * invB[t]);
+        const double sw = std::max(0.0, 1.0 - r / rs);
+        const double r6 = r2 * r2 * r2, den = r6 + d6 * sw * sw * sw;
+        const double dden = 6.0 * r6 / r - 3.0 * d6 * sw * sw / rs;
+        forceOverR = (rep * invB[t] - C[t] * dden / (den * den)) / r;
+        return rep - C[t] / den;
+    }
+
+    /** ∫_rc^∞ (A e^(−r/B) − C r⁻⁶) r² dr; the guard is zero beyond r_s < rc. */
+    double tailIntegral(int t, double rc) const {
+        return A[t] * B[t] * std::exp(-rc / B[t]) * (rc * rc + 2.0 * rc * B[t] + 2.0 * B[t] * B[t]) - C[t] / (3.0 * rc * rc * rc);
+    }
+};
+
+/** LJ 12-6 to the cutoff plus six Gaussians to their reach (a Kernel of PairForceImpl). */
+struct LjGaussianKernel {
+    using Owner = LjGaussianForce;
+    static constexpr const char* NAME = "mlparams LjGaussianForce: ";
+    static constexpr int NG = LjGaussianForce::NUM_GAUSSIANS;
+    int nt = 0;
+    double gaussCut2 = 1e300;
+    std::vector<double> C6, C12;
+    // per type pair, NG values each: a_k, r_k and 1/w_k²
+    std::vector<double> ga, gr, gInvW2;
+
+    void initialize(const Owner& owner) {
+        nt = owner.numTypes;
+        const int np = 2 + 3 * NG;
+        C6.resize(nt * nt); C12.resize(nt * nt);
+        ga.resize(nt * nt * NG); gr.resize(nt * nt * NG); gInvW2.resize(nt * nt * NG);
+        for (int k = 0; k < nt * nt; k++) {
+            const double* p = &owner.pairParameters[np * k];
+            C6[k] = p[0];
+            C12[k] = p[1];
+            for (int g = 0; g < NG; g++) {
+                ga[NG * k + g] = p[2 + 3 * g];
+                gr[NG * k + g] = p[3 + 3 * g];
+                const double w = p[4 + 3 * g];
+                if (!(w != 0.0))
+                    throw OpenMMException(std::string(NAME) + "every Gaussian width w_k must be non-zero");
+                gInvW2[NG * k + g] = 1.0 / (w * w);
+            }
+        }
+        if (owner.periodic) {
+            if (!(owner.gaussianCutoff > 0.0 && owner.gaussianCutoff <= owner.cutoff))
+                throw OpenMMException(std::string(NAME) + "gaussianCutoff must lie in (0, cutoff]");
+            gaussCut2 = owner.gaussianCutoff * owner.gaussianCutoff;
+        }
+    }
+
+    struct Row {
+        const double *C6, *C12;
+        int index;  // ti·nt: the row's first type pair
+    };
+    Row row(int ti) const { return {&C6[ti * nt], &C12[ti * nt], ti * nt}; }
+
+    /** The LJ part of one pair: energy and −dE/dr / r. Vectorised over a neighbour list. */
+    static inline void pair(const Row& w, int tj, double, double invR2, double& energy, double& forceOverR) {
+        const double invR6 = invR2 * invR2 * invR2;
+        const double rep = w.C12[tj] * invR6 * invR6, disp = w.C6[tj] * invR6;
+        energy = rep - disp;
+        forceOverR = (12.0 * rep - 6.0 * disp) * invR2;
+    }
+
+    /** After the LJ loop: the Gaussians of the pairs within their reach, in a second vectorised loop. */
+    double finish(const Row& w, const int* type, const int* nb, int m, const double* r2s, double* fr, std::vector<int>& near) const {
+        near.clear();
+        for (int k = 0; k < m; k++)
+            if (r2s[k] < gaussCut2)
+                near.push_back(k);
+        const int count = (int) near.size();
+        const int* idx = near.data();
+        const double* a = ga.data();
+        const double* c = gr.data();
+        const double* iw = gInvW2.data();
+        double energy = 0.0;
+#pragma omp simd reduction(+ : energy)
+        for (int s = 0; s < count; s++) {
+            const int k = idx[s];
+            const int base = NG * (w.index + type[nb[k]]);
+            const double r = std::sqrt(r2s[k]);
+            double e = 0.0, f = 0.0;
+            for (int g = 0; g < NG; g++) {
+                const double d = r - c[base + g];
+                const double term = a[base + g] * std::exp(-d * d * iw[base + g]);
+                e += term;
+                f += term * 2.0 * d * iw[base + g];
+            }
+            energy += e;
+            fr[k] += f / r;
+        }
+        return energy;
+    }
+
+    /** The whole form of type pair t at distance r (Gaussians at any distance), for excluded pairs. */
+    double full(int t, double r, double& forceOverR) const {
+        const double invR2 = 1.0 / (r * r), invR6 = invR2 * invR2 * invR2;
+        const double rep = C12[t] * invR6 * invR6, disp = C6[t] * invR6;
+        double e = rep - disp, f = (12.0 * rep - 6.0 * disp) / r;
+        for (int g = 0; g < NG; g++) {
+            const double d = r - gr[NG * t + g];
+            const double term = ga[NG * t + g] * std::exp(-d * d * gInvW2[NG * t + g]);
+            e += term;
+            f += term * 2.0 * d * gInvW2[NG * t + g];
+        }
+        forceOverR = f / r;
+        return e;
+    }
+
+    /** ∫_rc^∞ (C12 r⁻¹² − C6 r⁻⁶) r² dr (the Gaussians stop at their reach, below rc). */
+    double tailIntegral(int t, double rc) const {
+        const double rc3 = rc * rc * rc;
+        return C12[t] / (9.0 * rc3 * rc3 * rc3) - C6[t] / (3.0 * rc3);
+    }
+};
+
+/** Verlet list, threads, optional Ewald real space, excluded-pair terms and long-range correction around
+ *  one pair formula (Kernel). */
+template <class Kernel>
+class PairForceImpl : public CustomCPPForceImpl {
+public:
+    using Owner = typename Kernel::Owner;
+
+    explicit PairForceImpl(const Owner& owner) : CustomCPPForceImpl(owner), owner(owner) {}
+
+    const Owner& getOwner() const override { return owner; }
 
     void initialize(ContextImpl& context) override {
         CustomCPPForceImpl::initialize(context);
+        const std::string name = Kernel::NAME;
         const int n = context.getSystem().getNumParticles();
         if ((int) owner.particleType.size() != n)
-            throw OpenMMException("mlparams BuckinghamForce: the force has " + std::to_string(owner.particleType.size()) +
+            throw OpenMMException(name + "the force has " + std::to_string(owner.particleType.size()) +
                                   " particles, the System " + std::to_string(n));
         const int nt = owner.numTypes;
-        if ((int) owner.pairA.size() != nt * nt || (int) owner.pairB.size() != nt * nt || (int) owner.pairC.size() != nt * nt)
-            throw OpenMMException("mlparams BuckinghamForce: the pair tables must hold numTypes² entries");
-        rowA = owner.pairA;
-        rowC = owner.pairC;
-        rowInvB.resize(nt * nt);
-        for (int k = 0; k < nt * nt; k++) {
-            if (!(owner.pairB[k] > 0.0))
-                throw OpenMMException("mlparams BuckinghamForce: every B must be positive");
-            rowInvB[k] = 1.0 / owner.pairB[k];
-        }
+        if (owner.pairParameters.size() != nt * nt * owner.parameterNames().size())
+            throw OpenMMException(name + "the pair table must hold numTypes² × " + std::to_string(owner.parameterNames().size()) + " entries");
         for (int t : owner.particleType)
             if (t < 0 || t >= nt)
-                throw OpenMMException("mlparams BuckinghamForce: a particle's type index is out of range");
+                throw OpenMMException(name + "a particle's type index is out of range");
         if (owner.ewaldAlpha != 0.0 && (!owner.periodic || (int) owner.charges.size() != n))
-            throw OpenMMException("mlparams BuckinghamForce: real-space Coulomb needs a periodic system and one charge per particle");
+            throw OpenMMException(name + "real-space Coulomb needs a periodic system and one charge per particle");
         for (auto& p : owner.pairTermParticles)
             if (p.first < 0 || p.first >= n || p.second < 0 || p.second >= n)
-                throw OpenMMException("mlparams BuckinghamForce: a pair term names a particle outside the System");
+                throw OpenMMException(name + "a pair term names a particle outside the System");
         if (!owner.pairTermParticles.empty() && owner.ewaldAlpha == 0.0)
-            throw OpenMMException("mlparams BuckinghamForce: excluded-pair terms need the real-space Coulomb (ewaldAlpha > 0)");
-        if (owner.periodic && owner.cutoff <= owner.switchDistance)
-            throw OpenMMException("mlparams BuckinghamForce: the cutoff must exceed the guard's switch distance");
+            throw OpenMMException(name + "excluded-pair terms need the real-space Coulomb (ewaldAlpha > 0)");
+        kernel.initialize(owner);
         excludedAbove.assign(n, {});
         for (auto& p : owner.exclusions) {
             int i = std::min(p.first, p.second), j = std::max(p.first, p.second);
             if (i < 0 || j >= n)
-                throw OpenMMException("mlparams BuckinghamForce: an exclusion names a particle outside the System");
+                throw OpenMMException(name + "an exclusion names a particle outside the System");
             excludedAbove[i].push_back(j);
         }
         for (auto& v : excludedAbove)
@@ -141,10 +366,10 @@ public:
         if (owner.periodic) {
             context.getPeriodicBoxVectors(a, b, c);
             if (a[1] != 0 || a[2] != 0 || b[0] != 0 || b[2] != 0 || c[0] != 0 || c[1] != 0)
-                throw OpenMMException("mlparams BuckinghamForce supports rectangular boxes only");
+                throw OpenMMException(std::string(Kernel::NAME) + "supports rectangular boxes only");
             box = Vec3(a[0], b[1], c[2]);
             if (owner.cutoff > 0.5 * std::min(box[0], std::min(box[1], box[2])))
-                throw OpenMMException("mlparams BuckinghamForce: the cutoff exceeds half the box edge");
+                throw OpenMMException(std::string(Kernel::NAME) + "the cutoff exceeds half the box edge");
         }
         loadPositions(positions);
         if (needsRebuild(positions))
@@ -170,7 +395,8 @@ public:
     }
 
 private:
-    const BuckinghamForce& owner;
+    const Owner& owner;
+    Kernel kernel;
     std::vector<std::vector<int>> excludedAbove;
     std::vector<std::vector<int>> neighbours;  // j > i within cutoff + skin at the last build
     std::vector<Vec3> builtPositions;
@@ -183,8 +409,6 @@ private:
     // Positions as separate x, y, z arrays (wrapped into the box for periodic systems): the pair loops
     // read them with vector gathers.
     std::vector<double> px, py, pz;
-    std::vector<double> rowA, rowInvB, rowC;  // A, 1/B, C per type pair (numTypes × numTypes, row-major)
-    std::vector<double> r2buf;
 
     bool isExcluded(int i, int j) const {
         const std::vector<int>& v = excludedAbove[i];
@@ -330,9 +554,7 @@ private:
 
     template <bool withCoulomb>
     void computeRange(int thread, int nthreads, int n) {
-        const int nt = owner.numTypes;
         const double cut2 = owner.periodic ? owner.cutoff * owner.cutoff : 1e300;  // finite: built with -ffast-math
-        const double d6 = owner.damping6, rs = owner.switchDistance, rs2 = rs * rs;
         const bool periodic = owner.periodic;
         const double Lx = periodic ? box[0] : 0.0, Ly = periodic ? box[1] : 0.0, Lz = periodic ? box[2] : 0.0;
         const double iLx = periodic ? 1.0 / box[0] : 0.0, iLy = periodic ? 1.0 / box[1] : 0.0, iLz = periodic ? 1.0 / box[2] : 0.0;
@@ -347,22 +569,19 @@ private:
         const double alpha = owner.ewaldAlpha, alpha2 = alpha * alpha;
         const double twoAlphaOverSqrtPi = 2.0 * alpha / std::sqrt(M_PI);
         // Work arrays for one atom's neighbours: the loop below vectorises (gathers), the scatter does not.
-        std::vector<double> dxs, dys, dzs, fr;
+        std::vector<double> dxs, dys, dzs, r2s, fr;
+        std::vector<int> scratch;
         for (int i = thread; i < n; i += nthreads) {
             const std::vector<int>& list = neighbours[i];
             const int m = (int) list.size();
             if (m == 0)
                 continue;
-            dxs.resize(m); dys.resize(m); dzs.resize(m); fr.resize(m);
+            dxs.resize(m); dys.resize(m); dzs.resize(m); r2s.resize(m); fr.resize(m);
             const int* nb = list.data();
-            const double* rA = &rowA[type[i] * nt];
-            const double* rInvB = &rowInvB[type[i] * nt];
-            const double* rC = &rowC[type[i] * nt];
+            const typename Kernel::Row w = kernel.row(type[i]);
             const double xi = x[i], yi = y[i], zi = z[i];
             const double kqi = withCoulomb ? owner.coulombConstant * q[i] : 0.0;
             double e = 0.0;
-            // The plain exp-6 form (no guard) for every pair; pairs inside the guard's switch distance r_s
-            // (none in a liquid) are corrected in the scalar loop below.
 #pragma omp simd reduction(+ : e)
             for (int k = 0; k < m; k++) {
                 const int j = nb[k];
@@ -371,17 +590,12 @@ private:
                 dy -= Ly * std::floor(dy * iLy + 0.5);
                 dz -= Lz * std::floor(dz * iLz + 0.5);
                 const double r2 = dx * dx + dy * dy + dz * dz;
-                const int t = type[j];
-                const double A = rA[t], invB = rInvB[t], C = rC[t];
                 const double inside = r2 < cut2 ? 1.0 : 0.0;
                 const double r = std::sqrt(r2);
                 const double invR = 1.0 / r;
                 const double invR2 = invR * invR;
-                const double rep = A * std::exp(-r * invB);
-                const double disp = C * invR2 * invR2 * invR2;
-                double energyPair = rep - disp;
-                // −dE/dr divided by r: the radial force per unit separation vector
-                double forcePair = (rep * invB * r - 6.0 * disp) * invR2;
+                double energyPair, forcePair;  // forcePair: −dE/dr divided by r
+                Kernel::pair(w, type[j], r, invR2, energyPair, forcePair);
                 if (withCoulomb) {
                     const double kqq = kqi * q[j];
                     const double gauss = std::exp(-alpha2 * r2);
@@ -392,22 +606,12 @@ private:
                 e += inside * energyPair;
                 fr[k] = inside * forcePair;
                 dxs[k] = dx; dys[k] = dy; dzs[k] = dz;
+                // beyond the cutoff: a distance no later term reaches
+                r2s[k] = inside > 0.0 ? r2 : 1e300;
             }
-            energy += e;
+            energy += e + kernel.finish(w, type, nb, m, r2s.data(), fr.data(), scratch);
             Vec3 fi;
             for (int k = 0; k < m; k++) {
-                const double r2 = dxs[k] * dxs[k] + dys[k] * dys[k] + dzs[k] * dzs[k];
-                if (r2 < rs2) {
-                    // The guard: −C/r⁶ becomes −C/(r⁶ + d⁶·s(r)), s = (1 − r/r_s)³.
-                    const double r = std::sqrt(r2), r6 = r2 * r2 * r2;
-                    const double C = rC[type[nb[k]]];
-                    const double sw = 1.0 - r / rs;
-                    const double den = r6 + d6 * sw * sw * sw;
-                    const double dden = 6.0 * r6 / r - 3.0 * d6 * sw * sw / rs;
-                    const double plain = C / r6, guarded = C / den;
-                    energy += plain - guarded;
-                    fr[k] += (6.0 * plain / r - guarded * dden / den) / r;
-                }
                 const Vec3 df(fr[k] * dxs[k], fr[k] * dys[k], fr[k] * dzs[k]);
                 fi += df;
                 f[nb[k]] -= df;
@@ -417,13 +621,12 @@ private:
         threadEnergy[thread] = energy;
     }
 
-    /** The excluded-pair terms (see BuckinghamForce); sets ``forces`` to their forces, returns their energy. */
+    /** The excluded-pair terms (see PairForce); sets ``forces`` to their forces, returns their energy. */
     double excludedPairTerms(std::vector<Vec3>& forces) const {
         for (auto& fi : forces)
             fi = Vec3();
         const int nt = owner.numTypes;
         const double alpha = owner.ewaldAlpha, twoOverSqrtPi = 2.0 / std::sqrt(M_PI);
-        const double d6 = owner.damping6, rs = owner.switchDistance;
         double energy = 0.0;
         for (size_t k = 0; k < owner.pairTermParticles.size(); k++) {
             const int i = owner.pairTermParticles[k].first, j = owner.pairTermParticles[k].second;
@@ -439,13 +642,9 @@ private:
             double forceOverR = (e / r + kqq * twoOverSqrtPi * alpha * std::exp(-ar * ar) / r) / r;
             const double sv = owner.pairTermVdwScale[k];
             if (sv != 0.0) {
-                const int t = owner.particleType[i] * nt + owner.particleType[j];
-                const double rep = rowA[t] * std::exp(-r * rowInvB[t]);
-                const double sw = std::max(0.0, 1.0 - r / rs);
-                const double r6 = r2 * r2 * r2, den = r6 + d6 * sw * sw * sw;
-                const double dden = 6.0 * r6 / r - 3.0 * d6 * sw * sw / rs;
-                e += sv * (rep - rowC[t] / den);
-                forceOverR += sv * (rep * rowInvB[t] - rowC[t] * dden / (den * den)) / r;
+                double vdwForceOverR;
+                e += sv * kernel.full(owner.particleType[i] * nt + owner.particleType[j], r, vdwForceOverR);
+                forceOverR += sv * vdwForceOverR;
             }
             energy += e;
             const Vec3 df(forceOverR * dx, forceOverR * dy, forceOverR * dz);
@@ -461,18 +660,13 @@ private:
         for (int t : owner.particleType)
             counts[t]++;
         const int nt = owner.numTypes;
-        const double rc = owner.cutoff;
         double sum = 0.0;
         for (int s = 0; s < nt; s++)
             for (int t = s; t < nt; t++) {
                 double count = s == t ? 0.5 * counts[s] * (counts[s] + 1.0) : (double) counts[s] * counts[t];
                 if (count == 0)
                     continue;
-                const int k = s * nt + t;
-                const double A = rowA[k], B = owner.pairB[k], C = rowC[k];
-                // ∫_rc^∞ (A e^(−r/B) − C r⁻⁶) r² dr; the guard is zero beyond r_s < rc
-                double integral = A * B * std::exp(-rc / B) * (rc * rc + 2.0 * rc * B + 2.0 * B * B) - C / (3.0 * rc * rc * rc);
-                sum += count * integral;
+                sum += count * kernel.tailIntegral(s * nt + t, owner.cutoff);
             }
         const double np = (double) n;
         return 2.0 * M_PI * np * np * sum / (0.5 * np * (np + 1.0));
@@ -480,30 +674,40 @@ private:
 };
 
 ForceImpl* BuckinghamForce::createImpl() const {
-    return new BuckinghamForceImpl(*this);
+    return new PairForceImpl<BuckinghamKernel>(*this);
 }
 
-class BuckinghamForceProxy : public SerializationProxy {
+ForceImpl* LjGaussianForce::createImpl() const {
+    return new PairForceImpl<LjGaussianKernel>(*this);
+}
+
+/** XML for one pair force: the shared settings, the form's own (F::serializeSettings), and one <Pair> per
+ *  type pair with the form's constants as attributes named by F::parameterNames(). */
+template <class F>
+class PairForceProxy : public SerializationProxy {
 public:
-    BuckinghamForceProxy() : SerializationProxy("MlparamsBuckinghamForce") {}
+    PairForceProxy() : SerializationProxy(F::TYPE) {}
 
     void serialize(const void* object, SerializationNode& node) const override {
-        const BuckinghamForce& force = *reinterpret_cast<const BuckinghamForce*>(object);
+        const F& force = *reinterpret_cast<const F*>(object);
         node.setIntProperty("version", 1);
         node.setIntProperty("forceGroup", force.getForceGroup());
         node.setStringProperty("name", force.getName());
         node.setDoubleProperty("cutoff", force.cutoff);
-        node.setDoubleProperty("damping6", force.damping6);
-        node.setDoubleProperty("switchDistance", force.switchDistance);
         node.setDoubleProperty("skin", force.skin);
         node.setBoolProperty("periodic", force.periodic);
         node.setBoolProperty("longRangeCorrection", force.longRangeCorrection);
         node.setIntProperty("numTypes", force.numTypes);
         node.setDoubleProperty("ewaldAlpha", force.ewaldAlpha);
         node.setDoubleProperty("coulombConstant", force.coulombConstant);
+        force.serializeSettings(node);
+        const std::vector<std::string>& names = force.parameterNames();
         SerializationNode& pairs = node.createChildNode("Pairs");
-        for (int k = 0; k < force.numTypes * force.numTypes; k++)
-            pairs.createChildNode("Pair").setDoubleProperty("A", force.pairA[k]).setDoubleProperty("B", force.pairB[k]).setDoubleProperty("C", force.pairC[k]);
+        for (int k = 0; k < force.numTypes * force.numTypes; k++) {
+            SerializationNode& pair = pairs.createChildNode("Pair");
+            for (size_t p = 0; p < names.size(); p++)
+                pair.setDoubleProperty(names[p], force.pairParameters[k * names.size() + p]);
+        }
         SerializationNode& particles = node.createChildNode("Particles");
         for (size_t i = 0; i < force.particleType.size(); i++) {
             SerializationNode& particle = particles.createChildNode("Particle").setIntProperty("type", force.particleType[i]);
@@ -521,24 +725,22 @@ public:
 
     void* deserialize(const SerializationNode& node) const override {
         if (node.getIntProperty("version") != 1)
-            throw OpenMMException("MlparamsBuckinghamForce: unsupported version");
-        std::unique_ptr<BuckinghamForce> force(new BuckinghamForce());
+            throw OpenMMException(std::string(F::TYPE) + ": unsupported version");
+        std::unique_ptr<F> force(new F());
         force->setForceGroup(node.getIntProperty("forceGroup", 0));
-        force->setName(node.getStringProperty("name", "MlparamsBuckinghamForce"));
+        force->setName(node.getStringProperty("name", F::TYPE));
         force->cutoff = node.getDoubleProperty("cutoff");
-        force->damping6 = node.getDoubleProperty("damping6");
-        force->switchDistance = node.getDoubleProperty("switchDistance");
         force->skin = node.getDoubleProperty("skin", 0.1);
         force->periodic = node.getBoolProperty("periodic");
         force->longRangeCorrection = node.getBoolProperty("longRangeCorrection");
         force->numTypes = node.getIntProperty("numTypes");
         force->ewaldAlpha = node.getDoubleProperty("ewaldAlpha", 0.0);
         force->coulombConstant = node.getDoubleProperty("coulombConstant", 0.0);
-        for (const SerializationNode& pair : node.getChildNode("Pairs").getChildren()) {
-            force->pairA.push_back(pair.getDoubleProperty("A"));
-            force->pairB.push_back(pair.getDoubleProperty("B"));
-            force->pairC.push_back(pair.getDoubleProperty("C"));
-        }
+        force->deserializeSettings(node);
+        const std::vector<std::string>& names = force->parameterNames();
+        for (const SerializationNode& pair : node.getChildNode("Pairs").getChildren())
+            for (const std::string& name : names)
+                force->pairParameters.push_back(pair.getDoubleProperty(name));
         for (const SerializationNode& particle : node.getChildNode("Particles").getChildren()) {
             force->particleType.push_back(particle.getIntProperty("type"));
             if (force->ewaldAlpha != 0.0)
@@ -557,10 +759,11 @@ public:
 
 }  // namespace mlparams
 
-// Runs when the library is loaded (ctypes / dlopen): the System deserializer then knows the force.
-__attribute__((constructor)) static void registerMlparamsBuckinghamProxy() {
-    SerializationProxy::registerProxy(typeid(mlparams::BuckinghamForce), new mlparams::BuckinghamForceProxy());
+// Runs when the library is loaded (ctypes / dlopen): the System deserializer then knows the forces.
+__attribute__((constructor)) static void registerMlparamsPairForceProxies() {
+    SerializationProxy::registerProxy(typeid(mlparams::BuckinghamForce), new mlparams::PairForceProxy<mlparams::BuckinghamForce>());
+    SerializationProxy::registerProxy(typeid(mlparams::LjGaussianForce), new mlparams::PairForceProxy<mlparams::LjGaussianForce>());
 }
 
-// Reports the build's interface version to Python.
-extern "C" int mlparams_buckingham_force_version() { return 1; }
+// Reports the build's interface version to Python (2: the Buckingham and LJ + Gaussian forces).
+extern "C" int mlparams_pair_forces_version() { return 2; }
