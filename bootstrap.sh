@@ -32,7 +32,7 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   echo "import mlparams.lammps_inputs.engine as _mlp_engine; _mlp_engine.install_import_hook()" > "$site/mlparams_mpi_preload.pth"
   echo "$want" > "$stamp"
 fi
-# mlparams' compiled Buckingham force for OpenMM (openmm_plugin/cpp, a few seconds with g++; cached per
+# mlparams' compiled pair forces for OpenMM (Buckingham, LJ + Gaussians; openmm_plugin/cpp, a few seconds with g++; cached per
 # source and OpenMM version). Without a compiler the package falls back to CustomNonbondedForce.
 .venv/bin/python -m mlparams.openmm_plugin.compiled >&2 || true
 # and its LAMMPS pair style mlparams/buck/coul/long (lammps_inputs/cpp, a plugin the Buckingham decks load);

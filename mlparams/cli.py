@@ -549,8 +549,13 @@ def cmd_benchmark_lammps(args) -> int:
 def cmd_benchmark_openmm(args) -> int:
     from mlparams.openmm_plugin.benchmark import markdown_table, run_benchmark, write_result
 
-    results = run_benchmark(n_molecules=args.n_molecules, steps=args.steps, threads=args.threads,
-                            progress=lambda line: print(line, file=sys.stderr))
+    only = [t.strip() for t in args.only.split(",") if t.strip()] if args.only else None
+    try:
+        results = run_benchmark(n_molecules=args.n_molecules, steps=args.steps, threads=args.threads,
+                                progress=lambda line: print(line, file=sys.stderr), only=only)
+    except ValueError as exc:
+        print(f"mlparams: {exc}", file=sys.stderr)
+        return 2
     path = write_result(results, Path(args.out))
     print(markdown_table(results))
     print(f"wrote {path}")
@@ -750,11 +755,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     benchmark = sub.add_parser("benchmark", help="engine speed benchmarks, written to JSON")
     bsub2 = benchmark.add_subparsers(dest="benchmark_engine", required=True)
-    bo = bsub2.add_parser("openmm", help="ns/day: Buckingham and LJ + Gaussian custom-force variants vs GAFF2 LJ, ethanol box")
+    bo = bsub2.add_parser("openmm", help="ns/day: Buckingham and LJ + Gaussian force variants vs GAFF2 LJ, ethanol box")
     bo.add_argument("--out", required=True, help="result file (JSON)")
     bo.add_argument("--n-molecules", type=int, default=250)
     bo.add_argument("--steps", type=int, default=1000)
     bo.add_argument("--threads", type=int, default=2)
+    bo.add_argument("--only", default=None, metavar="TEXT[,TEXT...]",
+                    help="run only the variants whose label contains one of these texts (GAFF2, the reference, "
+                         "always runs); default: all")
     bo.set_defaults(func=cmd_benchmark_openmm)
     bl = bsub2.add_parser("lammps", help="timesteps/s: mlparams/buck/coul/long, buck/coul/long and LJ + Gaussian tables vs lj/cut/coul/long, 1 and 2 ranks, OPENMP")
     bl.add_argument("--out", required=True, help="result file (JSON)")

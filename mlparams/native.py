@@ -1,5 +1,5 @@
-"""Compiled libraries that mlparams builds on the user's machine: the OpenMM Buckingham force and the
-LAMMPS pair-style plugin.
+"""Compiled libraries that mlparams builds on the user's machine: the OpenMM pair forces (Buckingham, LJ +
+Gaussians) and the LAMMPS pair-style plugin.
 
 Each is compiled with g++ (or ``$CXX``) once per source, engine version and flags into the user cache
 (:func:`mlparams.cache.cache_dir`), written to a temporary name and renamed, so that a failed or concurrent

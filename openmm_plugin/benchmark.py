@@ -74,7 +74,20 @@ VARIANTS = (
 )
 
 
-def run_benchmark(n_molecules: int = 250, steps: int = 1000, threads: int = 2, progress=print) -> dict:
+def selected_variants(only: list[str] | None = None) -> list[tuple]:
+    """The variants whose label contains one of the texts in ``only`` (all when None), GAFF2 first always."""
+    if only is None:
+        return list(VARIANTS)
+    chosen = [VARIANTS[0]] + [v for v in VARIANTS[1:] if any(text in v[0] for text in only)]
+    if len(chosen) == 1:
+        raise ValueError(f"no benchmark variant matches {', '.join(only)}; labels: "
+                         + "; ".join(v[0].strip() for v in VARIANTS))
+    return chosen
+
+
+def run_benchmark(n_molecules: int = 250, steps: int = 1000, threads: int = 2, progress=print,
+                  only: list[str] | None = None) -> dict:
+    """Time every variant (or those :func:`selected_variants` picks) on one box per model."""
     import openmm
     from openmm import unit
 
@@ -85,7 +98,7 @@ def run_benchmark(n_molecules: int = 250, steps: int = 1000, threads: int = 2, p
     species = from_smiles("CCO")
     boxes = {}
     results = []
-    for label, model, options, edit in VARIANTS:
+    for label, model, options, edit in selected_variants(only):
         if model not in boxes:
             boxes[model] = build_system([species], [n_molecules], model, density_g_cm3=0.78, seed=3)
         msys = boxes[model]
@@ -110,7 +123,7 @@ def run_benchmark(n_molecules: int = 250, steps: int = 1000, threads: int = 2, p
     reference = results[0]["ns_per_day"]
     for r in results:
         r["ratio_to_gaff2"] = round(r["ns_per_day"] / reference, 3)
-    return {"n_molecules": n_molecules, "n_atoms": int(boxes["gaff2"].n_atoms), "steps_timed": steps,
+    return {"n_molecules": n_molecules, "n_atoms": int(boxes["gaff2"].n_atoms), "steps_timed": steps, "only": only,
             "threads": threads, "platform": "CPU", "openmm": openmm.__version__, "variants": results}
 
 

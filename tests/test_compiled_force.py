@@ -178,3 +178,17 @@ def test_build_writes_the_library_under_the_cache_and_reports_it(tmp_path):
     built = list(tmp_path.glob("openmm_plugin/*/" + compiled.LIBRARY_NAME))
     assert len(built) == 1 and str(built[0]) in proc.stdout
     assert not list(tmp_path.glob("openmm_plugin/*/.build-*"))  # no temporary file left behind
+
+
+def test_openmm_benchmark_picks_variants_by_label_and_refuses_an_unknown_one(run_cli, tmp_path):
+    """`mlparams benchmark openmm --only`: GAFF2 (the reference) and the variants whose label contains a text."""
+    from mlparams.openmm_plugin.benchmark import VARIANTS, selected_variants
+
+    chosen = selected_variants(["GNN compiled"])
+    assert [v[0] for v in chosen] == [VARIANTS[0][0]] + [v[0] for v in VARIANTS if v[0].startswith("GNN compiled")]
+    assert len(chosen) == 3 and all(v[2].get("vdw_kernel") == "compiled" for v in chosen[1:])
+    assert selected_variants(None) == list(VARIANTS)
+    out = tmp_path / "bench.json"
+    proc = run_cli("benchmark", "openmm", "--only", "no such variant", "--out", str(out))
+    assert proc.returncode == 2 and "no benchmark variant matches no such variant" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and not out.exists()
