@@ -104,13 +104,14 @@ def test_fixed_frame_pressure_matches_numpy_and_the_frames_own_barostat(liquid_f
 
 
 def test_tail_coefficient_is_openmms_long_range_correction(liquid_frames, gnn):
-    """K/V equals the energy OpenMM's CustomNonbondedForce adds with its long-range correction switched on."""
+    """K/V equals the energy OpenMM's CustomNonbondedForce adds with its long-range correction switched on,
+    and the energy mlparams' compiled LJ + Gaussian force adds with its own."""
     import openmm
     import torch
 
     from mlparams.gnn.liquids import GnnPressureTerm
     from mlparams.molecules import from_smiles
-    from mlparams.openmm_plugin.system import to_openmm
+    from mlparams.openmm_plugin.system import FORCE_GROUPS, to_openmm
     from mlparams.systems import build_system
 
     frames, per_frame = liquid_frames
@@ -118,17 +119,23 @@ def test_tail_coefficient_is_openmms_long_range_correction(liquid_frames, gnn):
     with torch.no_grad():
         K = float(term.tail_coefficient(term._constants(gnn.heads, term.items[0]), term.items[0], frames.cutoff_nm))
     msys = build_system([from_smiles(frames.smiles)], [frames.n_molecules], "gnn", density_g_cm3=frames.rho_exp)
-    system, _, positions = to_openmm(msys, cutoff_nm=frames.cutoff_nm)
+    volume = float(np.prod(msys.box_nm))
+
+    def vdw_energy(system, positions):
+        ctx = openmm.Context(system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference"))
+        ctx.setPositions(positions)
+        return ctx.getState(getEnergy=True, groups={FORCE_GROUPS["vdw"]}).getPotentialEnergy()._value
+
+    system, _, positions = to_openmm(msys, cutoff_nm=frames.cutoff_nm, vdw_kernel="custom")
     lj = next(f for f in system.getForces() if isinstance(f, openmm.CustomNonbondedForce) and f.getUseLongRangeCorrection())
-    lj.setForceGroup(30)
     energies = []
     for on in (True, False):
         lj.setUseLongRangeCorrection(on)
-        ctx = openmm.Context(system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference"))
-        ctx.setPositions(positions)
-        energies.append(ctx.getState(getEnergy=True, groups={30}).getPotentialEnergy()._value)
-    volume = float(np.prod(msys.box_nm))
+        energies.append(vdw_energy(system, positions))
     assert energies[0] - energies[1] == pytest.approx(K / volume, rel=1e-6)
+    compiled = [vdw_energy(to_openmm(msys, cutoff_nm=frames.cutoff_nm, vdw_kernel="compiled", long_range_correction=on)[0],
+                           positions) for on in (True, False)]
+    assert compiled[0] - compiled[1] == pytest.approx(K / volume, rel=1e-6)
 
 
 def test_reweighted_pressure_matches_numpy_for_other_constants(liquid_frames, gnn):
