@@ -107,8 +107,8 @@ def why_unavailable() -> str | None:
     return _unavailable_reason
 
 
-#: Each form's force type in the library, the names of its per-type-pair constants (in the order the
-#: C++ side reads them), and its own settings.
+#: Each form's force type in the library (its per-type-pair constants, in the order the C++ side reads them:
+#: :func:`_pair_parameter_names`).
 FORCE_TYPES = {"buckingham": "MlparamsBuckinghamForce", "lj-gaussian": "MlparamsLjGaussianForce"}
 
 

@@ -412,7 +412,6 @@ def _add_buckingham_14(system, msys, params, pairs14):
 
     table = params.pair_table()
     bond = openmm.CustomBondForce(bk.OPENMM_PAIR_EXPRESSION)
-    bond.addGlobalParameter("scale14", params.scale14_vdw)
     bond.addGlobalParameter("dmp6", params.damping_nm**6)
     bond.addGlobalParameter("rsw", params.guard_switch_nm)
     for name in ("A", "B", "C"):
@@ -421,9 +420,7 @@ def _add_buckingham_14(system, msys, params, pairs14):
     for i, j in pairs14.tolist():
         a, b = ti[i], ti[j]
         bond.addBond(i, j, [float(table["A"][a, b]), float(table["B"][a, b]), float(table["C"][a, b])])
-    bond.setUsesPeriodicBoundaryConditions(bool(msys.periodic))
-    bond.setForceGroup(FORCE_GROUPS["vdw14"])
-    system.addForce(bond)
+    _finish_14(system, msys, params, bond)
 
 
 def energy_terms(system, positions_nm, box_nm=None, platform: str = "Reference") -> dict[str, float]:
