@@ -22,6 +22,7 @@ import numpy as np
 
 from mlparams.errors import MlparamsError
 from mlparams.forms import buckingham as bk
+from mlparams.openmm_plugin.compiled import FORCE_TYPES
 from mlparams.units import COULOMB_KJ_PER_MOL_NM
 
 FORCE_GROUPS = {
@@ -36,7 +37,7 @@ FORCE_GROUPS = {
 }
 DEFAULT_CUTOFF_NM = 0.9
 #: Forms that mlparams' compiled forces (cpp/pair_forces.cpp) compute.
-COMPILED_FORMS = ("buckingham", "lj-gaussian")
+COMPILED_FORMS = tuple(FORCE_TYPES)
 DEFAULT_EWALD_TOLERANCE = 5e-4
 
 
