@@ -263,6 +263,32 @@ def test_density_loss_takes_a_newton_step_with_the_models_own_bulk_modulus(liqui
     assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "x").exists()
 
 
+def test_extra_liquid_dimers_join_the_dimer_loss(liquid_frames, run_cli, tmp_path):
+    """--extra-dimers: the committed water contact dimers (counterpoise DFT labels) enter the liquid stage's dimer
+    loss (20 % held out, reported apart); weighted up, one epoch lowers their RMSE. A missing file is refused in
+    one line before anything is written."""
+    from mlparams.dimers import read_dimers
+
+    frames, per_frame = liquid_frames
+    lp.save_frames(frames, tmp_path / "frames", per_frame)
+    extra = Path(__file__).parents[1] / "validation/results/gnn/liquid_dimers/water/dimers"
+    n_extra = len(list(read_dimers(extra)))
+    out = tmp_path / "model"
+    res = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--liquids", "ethanol",
+                  "--extra-dimers", str(extra), "--extra-dimer-weight", "20", "--out", str(out), "--epochs", "1",
+                  "--threads", "1", "--fixed-frames", "--quiet")
+    assert res.returncode == 0, res.stderr
+    report = json.loads((out / "liquid_stage.json").read_text())
+    assert sum(report["extra_dimer_count"].values()) == n_extra and report["extra_dimer_count"]["holdout"] > 0
+    before, after = report["extra_dimer_rmse_before_kcal"], report["extra_dimer_rmse_after_kcal"]
+    assert after["train"] < 0.9 * before["train"]
+    assert "extra dimers (train" in res.stdout
+    bad = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--liquids", "ethanol",
+                  "--extra-dimers", str(tmp_path / "none"), "--out", str(tmp_path / "x"))
+    assert bad.returncode != 0 and "none does not exist" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "x").exists()
+
+
 def test_fine_penalty_grid_sees_a_bend_between_the_coarse_points():
     """A narrow van der Waals dip (−0.3 kcal/mol, 0.03 Å wide at 1.2 Å) on a steep r⁻¹² wall leaves the curve
     rising over a few hundredths of an Å (found on a 0.0005 Å grid): the 0.05 Å penalty grid does not change,

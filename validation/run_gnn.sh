@@ -198,3 +198,38 @@ if [ "${DENSITY_LOSS:-0}" = 1 ]; then
     --out "$stage/density_round1/density" --jobs 2 --quiet
   .venv/bin/python -m mlparams.validation.gnn_liquid_rounds
 fi
+
+# Water contact dimers cut from gnn-liquids' own dense water and labelled by counterpoise-corrected
+# B3LYP-D3(BJ)/def2-TZVP (README, "Liquid contact dimers"), then a liquid stage with them in the dimer loss: ethylene
+# carbonate, ethanol and n-octane on the density-loss frames above (water has no frames: its contacts carry it),
+# then the screen densities and the dimer sets. Needs work/gnn_own_o1 (the shipped gnn-liquids before this round) and
+# the frames of DENSITY_LOSS=1. The trials of the README (other weights, rates and liquids) are this train-liquids
+# line with the options their liquid_stage.json records.
+if [ "${LIQUID_DIMERS:-0}" = 1 ]; then
+  stage=validation/results/gnn/liquid_stage
+  contacts=validation/results/gnn/liquid_dimers
+  [ -f work/gnn_own_o1/gnn-liquids.pt ] || { echo "run LIQUID_STAGE=1 first (work/gnn_own_o1)" >&2; exit 2; }
+  density=$stage/own_round1/density/density_results.csv
+  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_own_o1" .venv/bin/mlparams gnn liquid-dimers --liquids water \
+    --model gnn-liquids --density-from "$density" --frames 24 --per-frame 5 --out "$contacts/water" --quiet
+  .venv/bin/mlparams gnn train-liquids --frames "$stage/frames_dl_o1" --init work/gnn_own_o1/gnn-liquids.pt \
+    --fine-penalty --every-molecule-penalty --density-loss "$density" \
+    --liquids "ethylene carbonate,ethanol,n-octane" --extra-dimers "$contacts/water/dimers" --extra-dimer-weight 20 \
+    --learning-rate 1e-4 --epochs 40 --out work/gnn_contact1 --quiet
+  R=$contacts/contact_round1
+  mkdir -p "$R"
+  cp work/gnn_contact1/liquid_stage.json work/gnn_contact1/liquid_stage.png "$R/"
+  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact1" .venv/bin/mlparams validate density --liquids dev \
+    --only "water,ethylene carbonate,ethanol,n-octane" --model gnn-liquids --engine openmm --profile screen \
+    --out "$R/density" --jobs 2 --quiet
+  for model in gaff2 gnn gnn-liquids; do
+    .venv/bin/mlparams validate interaction --dimers "$contacts/water/dimers" --model $model \
+      --out "$contacts/water/interaction/$model" --quiet
+  done
+  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact1" .venv/bin/mlparams validate interaction \
+    --dimers "$contacts/water/dimers" --model gnn-liquids --out "$contacts/water/interaction/contact_round1" --quiet
+  w=$contacts/water/interaction
+  .venv/bin/python -m mlparams.liquid_dimers "$contacts/water/dimers" gaff2=$w/gaff2/interaction_results.csv \
+    gnn=$w/gnn/interaction_results.csv gnn-liquids=$w/gnn-liquids/interaction_results.csv \
+    contact_round1=$w/contact_round1/interaction_results.csv --out "$contacts/water/contact_errors.md"
+fi

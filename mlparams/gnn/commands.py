@@ -115,14 +115,17 @@ def train(out, qm_set=None, cfg=None, dimer_sets=None, progress: bool = True, re
 def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: int = 10,
                   liquid_weight: float | None = None, learning_rate: float = 2e-5, threads: int = 2,
                   reweight: bool = True, every_molecule_penalty: bool = False, progress: bool = True,
-                  fine_penalty: bool = False, density_loss=None) -> dict:
+                  fine_penalty: bool = False, density_loss=None, extra_dimers=(),
+                  extra_dimer_weight: float = 1.0) -> dict:
     """The liquid stage (:mod:`mlparams.gnn.liquids`) from the heads file ``init`` (default: the shipped
     ``gnn.pt``), on frames that model sampled (``frames``: one or more ``buckingham sample-liquids --model gnn…``
     folders with per-frame histograms, each liquid from the first that holds it); writes
     ``gnn-liquids.pt``/``.json``, ``liquid_stage.json`` and ``liquid_stage.png`` to ``out``. ``density_loss``:
     a ``density_results.csv`` of the ``init`` model; its volume fluctuations give each liquid's bulk modulus,
     which makes the loss the predicted density error (weight per unit mean |ln ρ error|, default
-    :data:`~mlparams.gnn.liquids.DENSITY_LOSS_WEIGHT`) and the step a Newton step."""
+    :data:`~mlparams.gnn.liquids.DENSITY_LOSS_WEIGHT`) and the step a Newton step. ``extra_dimers``: folders (or
+    files) of labelled dimers (``mlparams gnn liquid-dimers``) joining the training dimers, their loss weights times
+    ``extra_dimer_weight``; 20 % of them are held out like the others and reported apart."""
     import torch
 
     from mlparams.gnn.datasets import GraphTable, conformer_pairs, default_qm_set, load_conformers, load_dimers
@@ -139,6 +142,11 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     init = Path(init) if init else shipped_model_dir() / "gnn.pt"
     if init.suffix != ".pt" or init.stem not in GNN_MODELS or not init.is_file():
         raise MlparamsError(f"--init {init}: give a heads file <folder>/gnn.pt or <folder>/gnn-liquids.pt that exists")
+    extra_dimers = [str(p) for p in extra_dimers]
+    for path in extra_dimers:
+        if not Path(path).exists():
+            raise MlparamsError(f"--extra-dimers {path} does not exist; give the dimers/ folder that "
+                                "'mlparams gnn liquid-dimers' wrote")
     if liquid_weight is None:
         liquid_weight = LIQUID_WEIGHT if density_loss is None else DENSITY_LOSS_WEIGHT
     torch.set_num_threads(threads)
@@ -160,13 +168,26 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     qm_set = default_qm_set()
     table = GraphTable()
     conf = load_conformers(qm_set, table)
-    dimers = load_dimers(tuple(TRAINING_SETS), table, progress)
+    dimers = load_dimers(tuple(TRAINING_SETS) + tuple(extra_dimers), table, progress)
     with torch.no_grad():
         _, _, h = reference.embedding_model(batch(table.graphs))
     trainer = HeadTrainer(h, table, conf, conformer_pairs(conf, table), cfg, dimers)
     trainer.heads.load_state_dict(reference.heads.state_dict())
+    extra = np.isin(dimers.set_name, [s for s in np.unique(dimers.set_name) if s not in TRAINING_SETS])
+    trainer.weights = np.where(extra, trainer.weights * extra_dimer_weight, trainer.weights)
+    extra_rows = {"train": np.intersect1d(trainer.dimer_train, np.flatnonzero(extra)),
+                  "holdout": np.intersect1d(trainer.dimer_holdout, np.flatnonzero(extra))}
+
+    def extra_rmse():
+        return {k: trainer.dimer_rmse(rows) for k, rows in extra_rows.items() if len(rows)}
+
+    extra_before = extra_rmse()
     result = trainer.stage_liquids(term, epochs, liquid_weight, learning_rate, progress, every_molecule_penalty,
                                    fine_penalty)
+    if extra.any():
+        result.update({"extra_dimers": extra_dimers, "extra_dimer_weight": extra_dimer_weight,
+                       "extra_dimer_count": {k: int(len(v)) for k, v in extra_rows.items()},
+                       "extra_dimer_rmse_before_kcal": extra_before, "extra_dimer_rmse_after_kcal": extra_rmse()})
     result["far_pair_ratio"] = [lf.far_pair_ratio() for lf in frames_list]
     result["pressure_sampled_bar"] = [float(np.mean(lf.p_reference_bar)) for lf in frames_list]
     result["pressure_sampled_standard_error_bar"] = [lf.standard_error_bar() for lf in frames_list]
@@ -381,7 +402,8 @@ def cmd_train_liquids(args) -> int:
     report = train_liquids(args.frames, check_out_dir(args.out), args.liquids, args.init, args.epochs,
                            args.liquid_weight, args.learning_rate, args.threads, not args.fixed_frames,
                            args.every_molecule_penalty, progress=not args.quiet, fine_penalty=args.fine_penalty,
-                           density_loss=args.density_loss)
+                           density_loss=args.density_loss, extra_dimers=args.extra_dimers or (),
+                           extra_dimer_weight=args.extra_dimer_weight)
     for name, target, rho, before, after, ess in zip(report["liquids"], report["pressure_target_bar"],
                                                      report["density_sampled_g_cm3"], report["pressure_before_bar"],
                                                      report["pressure_after_bar"],
@@ -391,9 +413,27 @@ def cmd_train_liquids(args) -> int:
     for name, k, rho in zip(report["liquids"], report.get("bulk_modulus_bar", []),
                             report.get("density_predicted_g_cm3", [])):
         print(f"{name:24s} bulk modulus {k / 1e4:.2f} GPa, predicted NPT density {rho:.4f} g/cm3")
+    for part, before in report.get("extra_dimer_rmse_before_kcal", {}).items():
+        print(f"extra dimers ({part}, {report['extra_dimer_count'][part]}): RMSE {before:.2f} -> "
+              f"{report['extra_dimer_rmse_after_kcal'][part]:.2f} kcal/mol")
     print(f"held-out training dimers: RMSE {report['dimer_rmse_holdout_before_kcal']:.2f} -> "
           f"{report['dimer_rmse_holdout_kcal']:.2f} kcal/mol (epoch {report['best_epoch']})")
     return 0
+
+
+def cmd_liquid_dimers(args) -> int:
+    from mlparams import liquid_dimers as ld
+
+    out = check_out_dir(args.out)
+    cut = ld.cut_liquids(args.liquids, args.model, out, args.density_from, args.frames, args.per_frame,
+                         progress=not args.quiet)
+    print(f"contact dimers in {cut}")
+    if args.cut_only:
+        return 0
+    result = ld.label_dimers(out, args.basis, args.limit, progress=not args.quiet)
+    print(f"{result['labelled']} dimers labelled in {result['folder']}; {result['failed']} failed "
+          f"(see {out / ld.FAILURES})")
+    return 0 if result["labelled"] else 1
 
 
 def cmd_distributions(args) -> int:
@@ -474,8 +514,28 @@ def add_parser(sub) -> None:
     tl.add_argument("--density-loss", default=None, metavar="DENSITY_RESULTS.csv",
                     help="a density run of the --init model (with its series/): its volume fluctuations give each "
                          "liquid's bulk modulus, the loss becomes the predicted density error, the step a Newton step")
+    tl.add_argument("--extra-dimers", nargs="+", default=None, metavar="DIMERS",
+                    help="labelled dimers (the dimers/ folder of 'mlparams gnn liquid-dimers') joining the "
+                         "training dimers")
+    tl.add_argument("--extra-dimer-weight", type=float, default=1.0,
+                    help="factor on the loss weights of the --extra-dimers (default 1)")
     tl.add_argument("--quiet", action="store_true")
     tl.set_defaults(func=cmd_train_liquids)
+
+    ld = gsub.add_parser("liquid-dimers", help="contact dimers cut from a model's own liquid (NVT, OpenMM), labelled "
+                                               "by counterpoise-corrected B3LYP-D3(BJ) (PySCF; resumable)")
+    ld.add_argument("--liquids", required=True, help="dev liquids, names separated by commas")
+    ld.add_argument("--model", default="gnn-liquids", help="model whose liquid is sampled (default gnn-liquids)")
+    ld.add_argument("--density-from", default=None, metavar="DENSITY_RESULTS.csv",
+                    help="sample at the density this density run of --model found (default: experiment)")
+    ld.add_argument("--frames", type=int, default=20, help="NVT frames per liquid, 1 ps apart (default 20)")
+    ld.add_argument("--per-frame", type=int, default=5, help="contact pairs per frame: the closest + random (default 5)")
+    ld.add_argument("--basis", default="def2-tzvp", help="basis set (default def2-tzvp)")
+    ld.add_argument("--limit", type=int, default=None, help="label only the first N dimers")
+    ld.add_argument("--cut-only", action="store_true", help="cut the dimers, do not label them")
+    ld.add_argument("--out", required=True, help="folder: unlabelled.xyz.gz, items/, dimers/ (resumes)")
+    ld.add_argument("--quiet", action="store_true")
+    ld.set_defaults(func=cmd_liquid_dimers)
 
     di = gsub.add_parser("distributions", help="σ, ε and charge distributions over the QM set (PNG + JSON)")
     di.add_argument("--model", choices=GNN_MODELS, default="gnn")
