@@ -163,16 +163,12 @@ if [ "${LIQUID_STAGE:-0}" = 1 ]; then
     density=$stage/own_round$k/density/density_results.csv
   done
   .venv/bin/python -m mlparams.validation.gnn_liquid_rounds
-  # Own round 1 ships: round 2 moves water and ethylene carbonate further (+48 / +16 %) but pushes ethanol and
-  # n-octane to -4 % and the held-out dimers to 0.87 kcal/mol (README). tests/test_gnn_liquids.py checks the shipped
-  # model reproduces the fixed-frame pressures its liquid_stage.json records on the committed frames it was fitted to.
-  cp work/gnn_own_o1/gnn-liquids.pt work/gnn_own_o1/gnn-liquids.json mlparams/data/models/gnn/
-  mkdir -p validation/results/density/openmm-screen
-  rm -rf validation/results/density/openmm-screen/gnn-liquids
-  cp -r "$stage/own_round1/density" validation/results/density/openmm-screen/gnn-liquids
+  # Own round 1 was shipped until the contact round (LIQUID_DIMERS below, which starts from it): round 2 moves water
+  # and ethylene carbonate further (+48 / +16 %) but pushes ethanol and n-octane to -4 % and the held-out dimers to
+  # 0.87 kcal/mol (README).
   for set in s22 basepairs jsch; do
-    .venv/bin/mlparams validate interaction --dimers "$set" --model gnn-liquids \
-      --out "validation/results/interaction/$set/gnn-liquids" --quiet
+    MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_own_o1" .venv/bin/mlparams validate interaction --dimers "$set" \
+      --model gnn-liquids --out "$stage/own_round1/interaction/$set" --quiet
   done
 fi
 
@@ -228,6 +224,21 @@ if [ "${LIQUID_DIMERS:-0}" = 1 ]; then
   done
   MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact1" .venv/bin/mlparams validate interaction \
     --dimers "$contacts/water/dimers" --model gnn-liquids --out "$contacts/water/interaction/contact_round1" --quiet
+  # contact round 1 ships as gnn-liquids. tests/test_gnn_liquids.py checks the shipped model reproduces the
+  # fixed-frame pressures its liquid_stage.json records on the committed frames it was fitted to.
+  cp work/gnn_contact1/gnn-liquids.pt work/gnn_contact1/gnn-liquids.json mlparams/data/models/gnn/
+  mkdir -p validation/results/density/openmm-screen
+  rm -rf validation/results/density/openmm-screen/gnn-liquids
+  cp -r "$R/density" validation/results/density/openmm-screen/gnn-liquids
+  for set in s22 basepairs jsch; do
+    .venv/bin/mlparams validate interaction --dimers "$set" --model gnn-liquids \
+      --out "validation/results/interaction/$set/gnn-liquids" --quiet
+  done
+  .venv/bin/mlparams validate density --liquids dev --model gnn-liquids --engine openmm --profile quick \
+    --out validation/results/density/quick/gnn-liquids --jobs 2 --quiet
+  .venv/bin/mlparams validate compare-densities gnn=validation/results/density/quick/gnn \
+    gnn-molecules=validation/results/density/quick/gnn-molecules gnn-liquids=validation/results/density/quick/gnn-liquids \
+    --out validation/results/density/quick/comparison
   w=$contacts/water/interaction
   .venv/bin/python -m mlparams.liquid_dimers "$contacts/water/dimers" gaff2=$w/gaff2/interaction_results.csv \
     gnn=$w/gnn/interaction_results.csv gnn-liquids=$w/gnn-liquids/interaction_results.csv \
