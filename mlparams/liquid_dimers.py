@@ -28,12 +28,19 @@ from pathlib import Path
 import numpy as np
 
 from mlparams.errors import MlparamsError
+from mlparams.units import HARTREE_IN_KCAL_PER_MOL
 
-HARTREE_KCAL = 627.5094740631
 FUNCTIONAL = "b3lyp"
 DISPERSION = "d3bj"
 BASIS = "def2-tzvp"
-LEVEL_OF_THEORY = "B3LYP-D3(BJ)/def2-TZVP, counterpoise-corrected (PySCF, density fitting, default grids)"
+
+
+def level_of_theory(basis: str = BASIS) -> str:
+    """The reference level written beside each label."""
+    return f"B3LYP-D3(BJ)/{basis}, counterpoise-corrected (PySCF, density fitting, default grids)"
+
+
+LEVEL_OF_THEORY = level_of_theory()
 #: A molecule pair is in contact when its closest atoms are within this distance (nm).
 CONTACT_NM = 0.30
 UNLABELLED = "unlabelled.xyz.gz"
@@ -125,14 +132,14 @@ def cut_dimers(row: dict, model: str, density_g_cm3: float | None = None, n_fram
     return out
 
 
-def dimer_text(d: dict, energy_kcal: float | None = None) -> str:
+def dimer_text(d: dict, energy_kcal: float | None = None, basis: str = BASIS) -> str:
     """One extended-XYZ frame (Å) in the vendored dimer sets' format."""
     n, na = len(d["symbols"]), d["n_a"]
     info = (f"Properties=species:S:1:pos:R:3 set=liquid_dimers name={d['name']} nA={na} nB={n - na} charge_A=0 "
             f"charge_B=0 liquid=\"{d['liquid']}\" sampled_with={d['model']} density_g_cm3={d['density_g_cm3']:.4f} "
             f"r_min_nm={d['r_min_nm']:.4f}")
     if energy_kcal is not None:
-        info += f" E_int_kcal_mol={energy_kcal:.4f} reference=\"{LEVEL_OF_THEORY}\" units_energy=kcal/mol"
+        info += f" E_int_kcal_mol={energy_kcal:.4f} reference=\"{level_of_theory(basis)}\" units_energy=kcal/mol"
     lines = [str(n), info] + [f"{s} {x:.6f} {y:.6f} {z:.6f}" for s, (x, y, z) in zip(d["symbols"], d["coords_angstrom"])]
     return "\n".join(lines) + "\n"
 
@@ -168,7 +175,7 @@ def interaction_energy_kcal(symbols, coords_angstrom, n_a: int, basis: str = BAS
     e_ab = energy(atoms, [])
     e_a = energy(atoms[:n_a], atoms[n_a:])
     e_b = energy(atoms[n_a:], atoms[:n_a])
-    return (e_ab - e_a - e_b) * HARTREE_KCAL
+    return (e_ab - e_a - e_b) * HARTREE_IN_KCAL_PER_MOL
 
 
 def label_dimers(folder, basis: str = BASIS, limit: int | None = None, progress: bool = True) -> dict:
@@ -196,11 +203,11 @@ def label_dimers(folder, basis: str = BASIS, limit: int | None = None, progress:
             _write_atomic(failures_path, json.dumps(failures, indent=2) + "\n")
             continue
         failures.pop(d["name"], None)
-        _write_atomic(item, json.dumps({"E_int_kcal_mol": e, "basis": basis, "level": LEVEL_OF_THEORY}) + "\n")
+        _write_atomic(item, json.dumps({"E_int_kcal_mol": e, "basis": basis, "level": level_of_theory(basis)}) + "\n")
     done = [(d, json.loads((items / f"{d['name']}.json").read_text())) for d in dimers
             if (items / f"{d['name']}.json").is_file()]
     for d, rec in done:
-        _write_atomic(folder / LABELLED / f"{d['name']}.xyz", dimer_text(d, rec["E_int_kcal_mol"]))
+        _write_atomic(folder / LABELLED / f"{d['name']}.xyz", dimer_text(d, rec["E_int_kcal_mol"], rec["basis"]))
     _write_atomic(failures_path, json.dumps(failures, indent=2) + "\n")
     return {"labelled": len(done), "failed": len(failures), "folder": str(folder / LABELLED)}
 

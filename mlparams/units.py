@@ -8,6 +8,10 @@ read, with the constants below. LAMMPS ``units real`` (Å, kcal/mol) lives only 
 #: 1 eV expressed in kJ/mol (CODATA 2018: e * N_A / 1000).
 EV_IN_KJ_PER_MOL = 96.48533212331002
 
+#: 1 hartree expressed in kcal/mol (CODATA 2018), for PySCF energies of the QM training data (kcal/mol, the unit of
+#: the dimer reference sets).
+HARTREE_IN_KCAL_PER_MOL = 627.5094740631
+
 #: 1 Å expressed in nm.
 ANGSTROM_IN_NM = 0.1
 

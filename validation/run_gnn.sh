@@ -218,10 +218,12 @@ if [ "${LIQUID_DIMERS:-0}" = 1 ]; then
   MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact1" .venv/bin/mlparams validate density --liquids dev \
     --only "water,ethylene carbonate,ethanol,n-octane" --model gnn-liquids --engine openmm --profile screen \
     --out "$R/density" --jobs 2 --quiet
-  for model in gaff2 gnn gnn-liquids; do
+  for model in gaff2 gnn; do
     .venv/bin/mlparams validate interaction --dimers "$contacts/water/dimers" --model $model \
       --out "$contacts/water/interaction/$model" --quiet
   done
+  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_own_o1" .venv/bin/mlparams validate interaction \
+    --dimers "$contacts/water/dimers" --model gnn-liquids --out "$contacts/water/interaction/own_round1" --quiet
   MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact1" .venv/bin/mlparams validate interaction \
     --dimers "$contacts/water/dimers" --model gnn-liquids --out "$contacts/water/interaction/contact_round1" --quiet
   # contact round 1 ships as gnn-liquids. tests/test_gnn_liquids.py checks the shipped model reproduces the
@@ -241,6 +243,6 @@ if [ "${LIQUID_DIMERS:-0}" = 1 ]; then
     --out validation/results/density/quick/comparison
   w=$contacts/water/interaction
   .venv/bin/python -m mlparams.liquid_dimers "$contacts/water/dimers" gaff2=$w/gaff2/interaction_results.csv \
-    gnn=$w/gnn/interaction_results.csv gnn-liquids=$w/gnn-liquids/interaction_results.csv \
+    gnn=$w/gnn/interaction_results.csv own_round1=$w/own_round1/interaction_results.csv \
     contact_round1=$w/contact_round1/interaction_results.csv --out "$contacts/water/contact_errors.md"
 fi

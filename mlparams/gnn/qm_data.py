@@ -33,8 +33,9 @@ from pathlib import Path
 import numpy as np
 
 from mlparams.errors import MlparamsError
+from mlparams.units import HARTREE_IN_KCAL_PER_MOL
 
-HARTREE_KCAL = 627.5094740631
+HARTREE_KCAL = HARTREE_IN_KCAL_PER_MOL
 LEVEL_OF_THEORY = "B3LYP-D3(BJ)/def2-SVP (PySCF, density fitting def2-universal-jkfit, grid level 1)"
 DISPLACEMENT_A = 0.03
 MAX_ATOMS = 32
