@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mlparams.benchmarking import envelope, write_json
+from mlparams.atomic_files import write_json
+from mlparams.benchmarking import envelope
 
 LOOP = re.compile(r"Loop time of ([0-9.eE+-]+) on (\d+) procs for (\d+) steps")
 
@@ -129,7 +130,7 @@ def _gaussians_to_cutoff(msys, folder: Path) -> None:
 
 
 def write_result(results: dict, path) -> str:
-    return str(write_json(envelope(results, "lammps-ethanol-box"), path))
+    return str(write_json(path, envelope(results, "lammps-ethanol-box")))
 
 
 def markdown_table(results: dict) -> str:

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlparams.atomic_files import replacing, write_text
 from mlparams.errors import MlparamsError
 from mlparams.forms import lj_gaussian
 
@@ -399,14 +400,11 @@ def write_inputs(msys, out_dir, cutoff_nm: float = 0.9, kspace_accuracy: float =
     written = []
     for name, text in files.items():
         path = out / name
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
+        write_text(path, text)
         written.append(path)
     if inp.plugin is not None:
         path = out / PLUGIN_FILE
-        tmp = path.with_name(path.name + ".tmp")
-        shutil.copyfile(inp.plugin, tmp)
-        tmp.replace(path)
+        with replacing(path) as tmp:
+            shutil.copyfile(inp.plugin, tmp)
         written.append(path)
     return written

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import platform
 import sys
@@ -46,12 +45,3 @@ def envelope(results: dict, name: str) -> dict:
         "results": results,
     }
 
-
-def write_json(data: dict, path: Path) -> Path:
-    """Write JSON through a temporary name."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    tmp.replace(path)
-    return path

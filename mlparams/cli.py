@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlparams.atomic_files import replacing, write_json, write_text
 from mlparams.errors import MlparamsError
 
 DEMO_SMILES = "CCO"
@@ -113,9 +114,8 @@ def cmd_fit(args) -> int:
         bar.close()
     out.mkdir(parents=True, exist_ok=True)
     csv_path = out / f"buckingham_fits_{args.target}.csv"
-    tmp = csv_path.with_suffix(".csv.tmp")
-    table.to_csv(tmp, index=False)
-    tmp.replace(csv_path)
+    with replacing(csv_path) as tmp:
+        table.to_csv(tmp, index=False)
     summary = {
         "target": args.target,
         "cleaning": report.lines(),
@@ -133,9 +133,7 @@ def cmd_fit(args) -> int:
         out / f"buckingham_clustering_{args.target}.png",
     )
     summary_path = out / f"buckingham_fits_{args.target}.json"
-    tmp = summary_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(summary, indent=2) + "\n")
-    tmp.replace(summary_path)
+    write_json(summary_path, summary)
     print("\n".join(report.lines()))
     print(f"{summary['configurations']} configurations; R2 >= 0.90: {summary['r2_ge_0.90_before_clustering']} before, "
           f"{summary['r2_ge_0.90_after_clustering']} after clustering")
@@ -209,7 +207,7 @@ def cmd_sample_liquids(args) -> int:
 
 def cmd_train_liquids(args) -> int:
     """Fit exp-6 constants to the training dimers and the training liquids' pressures; write model and report."""
-    from mlparams.benchmarking import envelope, write_json
+    from mlparams.benchmarking import envelope
     from mlparams.models import buckingham_dimers as bd
     from mlparams.models import buckingham_liquids as bl
     from mlparams.models.buckingham_rf import model_dir
@@ -225,10 +223,8 @@ def cmd_train_liquids(args) -> int:
     text = bl.summary_markdown(model.metrics, record["date_utc"], f"{m['cpu']}, {m['cores_available']} cores")
     if args.report:
         report = Path(args.report)
-        write_json(record, report / "metrics.json")
-        tmp = report / "summary.md.tmp"
-        tmp.write_text(text)
-        tmp.replace(report / "summary.md")
+        write_json(report / "metrics.json", record)
+        write_text(report / "summary.md", text)
         print(f"wrote {report / 'summary.md'} and {report / 'metrics.json'}")
     print(text)
     print(f"wrote {path} and {path.with_suffix('.json')}")
@@ -237,13 +233,13 @@ def cmd_train_liquids(args) -> int:
 
 def cmd_fit_gaff2_prior(args) -> int:
     """Fit the exp-6 network to imitate GAFF2's Lennard-Jones (model buckingham-gaff2); write model and metrics."""
-    from mlparams.benchmarking import envelope, write_json
+    from mlparams.benchmarking import envelope
     from mlparams.models import buckingham_dimers as bd
     from mlparams.models.gaff2_prior import fit
 
     model = fit(steps=args.steps, progress=not args.quiet)
     path = bd.save_model(model, Path(args.out))
-    write_json(envelope(model.metrics, "fit-gaff2-prior"), Path(args.out) / "metrics.json")
+    write_json(Path(args.out) / "metrics.json", envelope(model.metrics, "fit-gaff2-prior"))
     m, v = model.metrics, model.metrics["validation"]
     ce = m["curve_error_kJ_mol"]
     print(f"pair curves against GAFF2's LJ ({m['prior_pairs']} pairs of {m['prior_atoms']} atom types), RMS kJ/mol: "
@@ -274,9 +270,7 @@ def cmd_refine_density(args) -> int:
     model.metrics["validation_refined"] = result["dimer_cost"]["refined"]
     path = bd.save_model(model, Path(args.model_out) if args.model_out else Path(args.out))
     report = Path(args.out) / "refinement.json"
-    tmp = report.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    tmp.replace(report)
+    write_json(report, result)
     for h in result["history"]:
         print(f"{h['stage']} round {h['round']}: lambda {h['lambda']:.4f}, median signed density error "
               f"{h['median_signed_pct']:+.2f} % ({h['n_ok']} of {h['n_liquids']} finished)")
@@ -297,9 +291,7 @@ def cmd_table4(args) -> int:
     if args.out:
         path = Path(args.out)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(text + "\n")
-        tmp.replace(path)
+        write_text(path, text + "\n")
         print(f"wrote {path}")
     else:
         print(text)
@@ -393,10 +385,8 @@ def _write_pdb(topology, positions_nm, path) -> None:
     from openmm import app, unit
 
     path = Path(path)
-    tmp = path.with_suffix(".pdb.tmp")
-    with open(tmp, "w") as fh:
+    with replacing(path) as tmp, open(tmp, "w") as fh:
         app.PDBFile.writeFile(topology, positions_nm * 10.0 * unit.angstrom, fh, keepIds=False)
-    tmp.replace(path)
 
 
 def _box_species(args):
@@ -458,18 +448,16 @@ def cmd_compare_engines(args) -> int:
 
 
 def _compare_engines_suite(args) -> int:
-    from mlparams.benchmarking import envelope, write_json
+    from mlparams.benchmarking import envelope
     from mlparams.validation.cross_engine import run_suite, suite_markdown
 
     if not args.out:
         raise MlparamsError("--suite needs --out FILE.json")
     results = run_suite(progress=lambda line: print(line, file=sys.stderr))
-    path = write_json(envelope(results, "cross-engine-suite"), Path(args.out))
+    path = write_json(Path(args.out), envelope(results, "cross-engine-suite"))
     table = suite_markdown(results)
     md = Path(args.out).with_suffix(".md")
-    tmp = md.with_suffix(".md.tmp")
-    tmp.write_text(table + "\n")
-    tmp.replace(md)
+    write_text(md, table + "\n")
     print(table)
     print(f"wrote {path} and {md}")
     return 0

@@ -20,13 +20,13 @@ Coordinates in Å in the files (the dimer format), nm inside the MD part; energi
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 from pathlib import Path
 
 import numpy as np
 
+from mlparams.atomic_files import write_json, write_text
 from mlparams.errors import MlparamsError
 from mlparams.units import HARTREE_IN_KCAL_PER_MOL
 
@@ -48,17 +48,6 @@ UNLABELLED = "unlabelled.xyz.gz"
 LABELLED = "dimers"
 ITEMS = "items"
 FAILURES = "failures.json"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    if path.suffix == ".gz":
-        with gzip.open(tmp, "wt") as fh:
-            fh.write(text)
-    else:
-        tmp.write_text(text)
-    tmp.replace(path)
 
 
 def contact_pairs(positions_nm, box_nm, molecule, contact_nm: float = CONTACT_NM):
@@ -200,15 +189,15 @@ def label_dimers(folder, basis: str = BASIS, limit: int | None = None, progress:
             e = interaction_energy_kcal(d["symbols"], d["coords_angstrom"], d["n_a"], basis)
         except Exception as exc:  # one dimer's failure must not lose the others
             failures[d["name"]] = f"{exc.__class__.__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
-            _write_atomic(failures_path, json.dumps(failures, indent=2) + "\n")
+            write_json(failures_path, failures)
             continue
         failures.pop(d["name"], None)
-        _write_atomic(item, json.dumps({"E_int_kcal_mol": e, "basis": basis, "level": level_of_theory(basis)}) + "\n")
+        write_json(item, {"E_int_kcal_mol": e, "basis": basis, "level": level_of_theory(basis)}, indent=None)
     done = [(d, json.loads((items / f"{d['name']}.json").read_text())) for d in dimers
             if (items / f"{d['name']}.json").is_file()]
     for d, rec in done:
-        _write_atomic(folder / LABELLED / f"{d['name']}.xyz", dimer_text(d, rec["E_int_kcal_mol"], rec["basis"]))
-    _write_atomic(failures_path, json.dumps(failures, indent=2) + "\n")
+        write_text(folder / LABELLED / f"{d['name']}.xyz", dimer_text(d, rec["E_int_kcal_mol"], rec["basis"]))
+    write_json(failures_path, failures)
     return {"labelled": len(done), "failed": len(failures), "folder": str(folder / LABELLED)}
 
 
@@ -230,7 +219,7 @@ def cut_liquids(liquids: str, model: str, out, density_from=None, n_frames: int 
     for name in names:
         dimers += cut_dimers(rows[name], model, densities.get(name), n_frames, per_frame, seed=seed,
                              threads=os.cpu_count() or 1, progress=progress)
-    _write_atomic(path, "".join(dimer_text(d) for d in dimers))
+    write_text(path, "".join(dimer_text(d) for d in dimers))
     return path
 
 
@@ -279,7 +268,7 @@ def main(argv=None) -> int:
         if not path or not Path(path).is_file():
             raise SystemExit(f"error: {item}: give LABEL=PATH to an interaction_results.csv that exists")
         results[label] = path
-    _write_atomic(Path(args.out), error_table(args.dimers, results))
+    write_text(Path(args.out), error_table(args.dimers, results))
     print(Path(args.out).read_text(), end="")
     return 0
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from mlparams.atomic_files import replacing, write_json
 from mlparams.errors import ModelNotTrainedError
 
 
@@ -14,12 +15,9 @@ def save_model(folder, stem: str, state_dict, meta: dict) -> Path:
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f"{stem}.pt.tmp"
-    torch.save(state_dict, tmp)
-    tmp.replace(folder / f"{stem}.pt")
-    tmp = folder / f"{stem}.json.tmp"
-    tmp.write_text(json.dumps(meta, indent=1) + "\n")
-    tmp.replace(folder / f"{stem}.json")
+    with replacing(folder / f"{stem}.pt") as tmp:
+        torch.save(state_dict, tmp)
+    write_json(folder / f"{stem}.json", meta, indent=1)
     return folder
 
 

@@ -12,9 +12,9 @@ import hashlib
 import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
+from mlparams.atomic_files import replacing
 from mlparams.cache import cache_dir
 from mlparams.errors import MlparamsError
 
@@ -43,13 +43,9 @@ def library_path(cache_name: str, library_name: str, *key_parts) -> Path:
 def compile_library(path: Path, args: list, source: Path, error_cls=NativeBuildError) -> Path:
     """Run ``compiler args... -o TMP`` and rename TMP to ``path``; on failure raise ``error_cls`` with the
     compiler's first error line."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".build-", suffix=".so", dir=path.parent)
-    os.close(fd)
-    proc = subprocess.run([compiler(error_cls), *map(str, args), "-o", tmp], capture_output=True, text=True)
-    if proc.returncode != 0:
-        Path(tmp).unlink(missing_ok=True)
-        first = next((line for line in proc.stderr.splitlines() if "error" in line), proc.stderr.strip()[:300])
-        raise error_cls(f"compiling {Path(source).name} failed: {first}")
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        proc = subprocess.run([compiler(error_cls), *map(str, args), "-o", tmp], capture_output=True, text=True)
+        if proc.returncode != 0:
+            first = next((line for line in proc.stderr.splitlines() if "error" in line), proc.stderr.strip()[:300])
+            raise error_cls(f"compiling {Path(source).name} failed: {first}")
     return path

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlparams.atomic_files import write_json
 from mlparams.errors import DataFormatError
 from mlparams.forms import buckingham as buckingham_form
 from mlparams.forms import lj as lj_form
@@ -149,9 +150,7 @@ class NonbondedParameters:
     def write_json(self, path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
-        tmp.replace(path)
+        write_json(path, self.to_dict(), indent=1)
         return path
 
     @classmethod

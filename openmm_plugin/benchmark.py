@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import time
 
-from mlparams.benchmarking import envelope, write_json
+from mlparams.atomic_files import write_json
+from mlparams.benchmarking import envelope
 
 
 def _no_guard(system, msys) -> None:
@@ -128,7 +129,7 @@ def run_benchmark(n_molecules: int = 250, steps: int = 1000, threads: int = 2, p
 
 
 def write_result(results: dict, path) -> str:
-    return str(write_json(envelope(results, "openmm-ethanol-box"), path))
+    return str(write_json(path, envelope(results, "openmm-ethanol-box")))
 
 
 def markdown_table(results: dict) -> str:

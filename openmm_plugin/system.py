@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlparams.atomic_files import write_text
 from mlparams.errors import MlparamsError
 from mlparams.forms import buckingham as bk
 from mlparams.openmm_plugin.compiled import FORCE_TYPES
@@ -492,6 +493,4 @@ def serialize(system, path) -> None:
     import openmm
 
     path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(openmm.XmlSerializer.serialize(system))
-    tmp.replace(path)
+    write_text(path, openmm.XmlSerializer.serialize(system))

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from mlparams import liquid_dimers as ld
+from mlparams.atomic_files import write_text
 from mlparams.dimers import read_dimers
 
 
@@ -65,7 +66,7 @@ def test_labelling_resumes_and_one_failure_keeps_the_others(tmp_path, monkeypatc
         sym, x = _h2_dimer(sep)
         dimers.append({"name": f"h2-{k}", "symbols": sym, "coords_angstrom": x, "n_a": 2, "r_min_nm": sep / 10,
                        "liquid": "hydrogen", "model": "test", "density_g_cm3": 0.07})
-    ld._write_atomic(tmp_path / ld.UNLABELLED, "".join(ld.dimer_text(d) for d in dimers))
+    write_text(tmp_path / ld.UNLABELLED, "".join(ld.dimer_text(d) for d in dimers))
     assert [d["name"] for d in ld.read_cut(tmp_path / ld.UNLABELLED)] == ["h2-0", "h2-1", "h2-2"]
     calls = []
     real = ld.interaction_energy_kcal
@@ -109,7 +110,7 @@ def test_cut_dimers_are_contacts_of_the_models_liquid(tmp_path):
             assert np.linalg.norm(m[1:] - m[0], axis=1) == pytest.approx([0.97, 0.97], abs=0.02)
     frame0 = [d["r_min_nm"] for d in dimers[:3]]
     assert frame0[0] == min(frame0)  # the closest pair of the frame comes first
-    ld._write_atomic(tmp_path / ld.UNLABELLED, "".join(ld.dimer_text(d) for d in dimers))
+    write_text(tmp_path / ld.UNLABELLED, "".join(ld.dimer_text(d) for d in dimers))
     back = ld.read_cut(tmp_path / ld.UNLABELLED)
     np.testing.assert_allclose(back[4]["coords_angstrom"], dimers[4]["coords_angstrom"], atol=1e-6)
 
@@ -122,7 +123,7 @@ def test_error_table_bins_by_closest_contact(tmp_path):
         sym, x = _h2_dimer(10 * r_min)
         d = {"name": f"w-{k}", "symbols": sym, "coords_angstrom": x, "n_a": 2, "r_min_nm": r_min, "liquid": "water",
              "model": "test", "density_g_cm3": 1.0}
-        ld._write_atomic(folder / f"w-{k}.xyz", ld.dimer_text(d, ref))
+        write_text(folder / f"w-{k}.xyz", ld.dimer_text(d, ref))
         rows.append(f"liquid_dimers,,w-{k},other,w-{k}.xyz,{ref},{ref + err},{err},0,0,ok")
     csv = tmp_path / "interaction_results.csv"
     csv.write_text("set,index,name,kind,file,E_ref,E_model,error,E_elec,E_vdw,status\n" + "\n".join(rows) + "\n")

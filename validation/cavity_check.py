@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mlparams.benchmarking import envelope, write_json
+from mlparams.atomic_files import write_json
+from mlparams.benchmarking import envelope
 
 def run(liquid: str, model: str, total_ps: float, frames: int, threads: int = 1) -> dict:
     from openmm import unit
@@ -86,7 +87,7 @@ def main(argv=None) -> int:
     results = [run(args.liquid, m, args.nvt_ps, args.frames) for m in args.models.split(",")]
     plot(results, out / "cavities.png")
     rows = [{k: v for k, v in r.items() if k != "_last"} for r in results]
-    write_json(envelope(rows, "cavity check"), out / "cavities.json")
+    write_json(out / "cavities.json", envelope(rows, "cavity check"))
     for r in rows:
         print(f"{r['model']:14s} largest empty sphere {np.mean(r['largest_empty_sphere_nm']):.3f} nm "
               f"(max {np.max(r['largest_empty_sphere_nm']):.3f}) over {r['frames']} frames")

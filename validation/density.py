@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlparams.atomic_files import replacing, write_json, write_text
 from mlparams.errors import DataFormatError, MissingFileError, MlparamsError
 from mlparams.parallel import process_pool
 
@@ -364,8 +365,8 @@ def run(liquids: str, model: str, engine: str, out, profile: str = "default", jo
     if bar:
         bar.close()
     summary = summarise(done, model, engine, profile, protocol)
-    _atomic_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
-    _atomic_text(out / "summary.md", summary_markdown(summary, done))
+    write_json(out / "summary.json", summary)
+    write_text(out / "summary.md", summary_markdown(summary, done))
     plots(done, out, f"{engine} / {model} ({profile})")
     return summary
 
@@ -387,23 +388,15 @@ def _read_results(path: Path) -> dict:
 
 
 def _write_results(path: Path, done: dict, order: list[str]) -> None:
-    tmp = path.with_suffix(".csv.tmp")
-    with open(tmp, "w", newline="") as fh:
+    with replacing(path) as tmp, open(tmp, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=COLUMNS)
         w.writeheader()
         for name in sorted(done, key=lambda n: order.index(n) if n in order else len(order)):
             w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in done[name].items()})
-    tmp.replace(path)
 
 
 def _write_series(path: Path, times, rhos) -> None:
-    _atomic_text(path, "t_ps,density_g_cm3\n" + "\n".join(f"{t:.4f},{r:.6f}" for t, r in zip(times, rhos)) + "\n")
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    write_text(path, "t_ps,density_g_cm3\n" + "\n".join(f"{t:.4f},{r:.6f}" for t, r in zip(times, rhos)) + "\n")
 
 
 def _ok(done: dict) -> list[dict]:
@@ -520,7 +513,7 @@ def compare(folders: dict, out) -> dict:
         f"{lab} mean unsigned {s['mean_unsigned_rel_pct']:.2f} %, mean signed {s['mean_signed_rel_pct']:+.2f} % "
         f"({s['n_ok']} of {s['n_run']} run liquids finished)" for lab, s in stats.items() if s["n_common"]) + "."]
     out = Path(out)
-    _atomic_text(out.with_suffix(".md"), "\n".join(lines + summary) + "\n")
+    write_text(out.with_suffix(".md"), "\n".join(lines + summary) + "\n")
     from mlparams.plotting import plt, save_figure
 
     fig, ax = plt.subplots(figsize=(5.2, 5))
@@ -570,6 +563,6 @@ def cost(folders, out) -> list[dict]:
                      f"{r['n_liquids']} | {r['median_min']:.1f}, {r['max_min']:.1f} | {r['liquids_per_hour_one_job']:.1f} | "
                      f"{r['median_error_g_cm3']:.4f}, {r['max_error_g_cm3']:.4f} | {r['n_goal']} of {r['n_liquids']} |")
     out = Path(out)
-    _atomic_text(out.with_suffix(".md"), "\n".join(lines) + "\n")
-    _atomic_text(out.with_suffix(".json"), json.dumps(rows, indent=1) + "\n")
+    write_text(out.with_suffix(".md"), "\n".join(lines) + "\n")
+    write_json(out.with_suffix(".json"), rows, indent=1)
     return rows

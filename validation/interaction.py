@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import csv
 import importlib.resources
-import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from mlparams.atomic_files import replacing, write_json, write_text
 from mlparams.errors import MlparamsError, MissingFileError
 
 KCAL_IN_KJ = 4.184  # thermochemical calorie; the references are in kcal/mol
@@ -137,27 +137,19 @@ def run(dimers: str, model: str, out, progress: bool = True) -> dict:
         "skipped": {r.file: r.status for r in rows if r.status != "ok"},
         "paper_gnn": PAPER_GNN,
     }
-    _write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
-    _write_text(out / "summary.md", summary_markdown(summary, ok))
+    write_json(out / "summary.json", summary)
+    write_text(out / "summary.md", summary_markdown(summary, ok))
     if ok:
         parity_plot(ok, f"{folder.name}: {model}", out / "parity.png")
     return summary
 
 
 def _write_csv(rows, path: Path) -> None:
-    tmp = path.with_suffix(".csv.tmp")
-    with open(tmp, "w", newline="") as fh:
+    with replacing(path) as tmp, open(tmp, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=RESULT_COLUMNS)
         writer.writeheader()
         for r in rows:
             writer.writerow({k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in asdict(r).items()})
-    tmp.replace(path)
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 def summary_markdown(summary: dict, ok) -> str:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mlparams.benchmarking import envelope, write_json
+from mlparams.atomic_files import write_json
+from mlparams.benchmarking import envelope
 from mlparams.models import buckingham_dimers as bd
 from mlparams.models.dimer_pairs import named_sets
 from mlparams.models.registry import load_buckingham
@@ -36,7 +37,7 @@ def main() -> int:
                "rmse_self_fit_kcal": float(np.sqrt(np.mean(after**2))),
                "errors_self_fit_kcal": {str(n): round(float(e), 3) for n, e in zip(s22.name, after)},
                "wall": bd.wall_report(model)}
-    write_json(envelope(results, "s22-self-fit"), Path(args.out))
+    write_json(Path(args.out), envelope(results, "s22-self-fit"))
     print(f"S22 RMSE {results['rmse_before_kcal']:.2f} ({args.init}) -> {results['rmse_self_fit_kcal']:.2f} kcal/mol "
           f"fitted to S22 itself; weakest wall force {results['wall']['total']['min_force_kJ_mol_nm']:.1f} kJ/mol/nm")
     return 0

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlparams.atomic_files import replacing
 from mlparams.diffusion.activation import DEGREES_OF_FREEDOM, K_B_MEV_PER_K, THEORY, _shape_integral
 from mlparams.diffusion.kinetics import Grid, simulate
 from mlparams.errors import DataFormatError, MissingFileError, MlparamsError
@@ -121,10 +122,9 @@ def save(path, x: np.ndarray, samples: list[Sample], meta: dict | None = None) -
     """Compressed npz: maps as float16, parameters as JSON text."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(tmp, maps=x.astype(np.float16),
-                        samples=json.dumps([asdict(s) for s in samples]), meta=json.dumps(meta or {}))
-    tmp.replace(path)
+    with replacing(path) as tmp:
+        np.savez_compressed(tmp, maps=x.astype(np.float16),
+                            samples=json.dumps([asdict(s) for s in samples]), meta=json.dumps(meta or {}))
     return path
 
 

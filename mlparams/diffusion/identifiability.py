@@ -90,7 +90,7 @@ def report(model, out, seed: int, n: int, theory_n: int = 250, noise: float = 0.
     """Bound over ``n`` prior draws from ``seed`` (seed 13, n 1000: the parameters of the CNN's test set), and the
     CNN on maps at the theoretical values: six in the paper's Table 1 order and ``theory_n`` per gas.
     Writes identifiability.json, identifiability.md and identifiability.png in ``out``; returns the record."""
-    from mlparams.benchmarking import write_json
+    from mlparams.atomic_files import write_json, write_text
     from mlparams.diffusion.report import PAPER_TABLE1, prediction_pct
 
     out = Path(out)
@@ -122,7 +122,7 @@ def report(model, out, seed: int, n: int, theory_n: int = 250, noise: float = 0.
             "sigma_nm_mean": float(sig.mean()), "sigma_nm_sd": float(sig.std()),
             "epsilon_meV_mean": float(eps.mean()), "epsilon_meV_sd": float(eps.std()),
             "identified_correctly_pct": 100.0 * float(np.mean([preds[k]["substance"] == g for k in idx]))}
-    write_json(record, out / "identifiability.json")
+    write_json(out / "identifiability.json", record)
 
     b, c = record["bound"], record["cnn_test_set"] or {}
     lines = ["# What the maps can tell about σ and ε", "",
@@ -156,9 +156,7 @@ def report(model, out, seed: int, n: int, theory_n: int = 250, noise: float = 0.
                      f"{r['identified_correctly_pct']:.0f} % |")
     lines += ["", "Prediction (%) = 100 − mean relative error of σ and ε, against the true values (for the maps at the "
               "theoretical values, the theoretical values). ± is the spread over maps."]
-    tmp = out / "identifiability.md.tmp"
-    tmp.write_text("\n".join(lines) + "\n")
-    tmp.replace(out / "identifiability.md")
+    write_text(out / "identifiability.md", "\n".join(lines) + "\n")
     _plot(record, samples, preds, out / "identifiability.png")
     return record
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from mlparams.atomic_files import write_json, write_text
 from mlparams.errors import MlparamsError
 from mlparams.parallel import process_pool
 
@@ -72,15 +73,11 @@ def run_methane(out, sigma_nm: float = 0.373, epsilon_mev: float = 12.75, engine
                 print(f"  {e}: {res['status']}" + (f", {res['mean']:.4f} ± {res['error']:.4f} g/cm3" if res["status"] == "ok"
                                                      else ""), file=sys.stderr, flush=True)
                 if res["status"] == "ok":
-                    tmp = out / f"run_{e}.json.tmp"
-                    tmp.write_text(json.dumps(res) + "\n")
-                    tmp.replace(out / f"run_{e}.json")
+                    write_json(out / f"run_{e}.json", res, indent=None)
     summary = {"sigma_nm": sigma_nm, "epsilon_mev": epsilon_mev, "epsilon_over_k_K": epsilon_mev / 0.08617333262,
                "temperature_k": T_K, "pressure_bar": P_BAR, "rho_exp": RHO_EXP, "n_sites": n_sites, "npt_ps": npt_ps,
                "runs": {e: {k: r.get(k) for k in ("status", "mean", "error", "n_eff", "rel_err_pct")} for e, r in results.items()}}
-    tmp = out / "summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=1) + "\n")
-    tmp.replace(out / "summary.json")
+    write_json(out / "summary.json", summary, indent=1)
     lines = [f"# Liquid methane at {T_K} K, {P_BAR} bar: united-atom LJ site", "",
              f"σ = {sigma_nm} nm, ε = {epsilon_mev} meV (ε/k = {summary['epsilon_over_k_K']:.1f} K); {n_sites} sites; "
              f"{npt_ps:g} ps NPT. Experiment (saturated liquid): {RHO_EXP} g/cm³.", "",
@@ -88,9 +85,7 @@ def run_methane(out, sigma_nm: float = 0.373, epsilon_mev: float = 12.75, engine
     for e, r in summary["runs"].items():
         lines.append(f"| {e} | {r['mean']:.4f} | {r['error']:.4f} | {r['rel_err_pct']:+.2f} % |" if r["status"] == "ok"
                      else f"| {e} | {r['status']} | | |")
-    tmp = out / "summary.md.tmp"
-    tmp.write_text("\n".join(lines) + "\n")
-    tmp.replace(out / "summary.md")
+    write_text(out / "summary.md", "\n".join(lines) + "\n")
     _plot(results, out / "density_vs_time.png")
     return summary
 

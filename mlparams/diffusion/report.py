@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
+from mlparams.atomic_files import write_json, write_text
 from mlparams.diffusion.activation import THEORY
 
 #: The paper's Table 1 (σ nm, ε meV, "prediction" %) for comparison.
@@ -30,10 +30,8 @@ def write_report(model, test, history, out) -> dict:
     pct = np.array([prediction_pct(p, s) for p, s in zip(pred, samples)])
     metrics["prediction_pct_mean"] = float(pct.mean())
     metrics["prediction_pct_min"] = float(pct.min())
-    tmp = out / "metrics.json.tmp"
-    tmp.write_text(json.dumps({"test": metrics, "training": {k: v for k, v in model.info.items() if k != "test_metrics"},
-                               "history": history}, indent=1) + "\n")
-    tmp.replace(out / "metrics.json")
+    write_json(out / "metrics.json", {"test": metrics, "history": history,
+                                      "training": {k: v for k, v in model.info.items() if k != "test_metrics"}}, indent=1)
     picks = [k for k, s in enumerate(samples) if s.substance == "methane"][:2] + \
             [k for k, s in enumerate(samples) if s.substance == "propane"][:4]
     lines = ["# Table 1 in the paper's format: six held-out synthetic samples", "",
@@ -53,9 +51,7 @@ def write_report(model, test, history, out) -> dict:
               f"and {metrics['epsilon_prior_mean_baseline_rel_err_pct']:.2f} % for a guess of each gas's theoretical value; "
               f"D_eff {metrics['D_eff_mean_rel_err_pct']:.2f} %, D_p {metrics['D_p_mean_rel_err_pct']:.2f} %; "
               f"gas identified in {metrics['class_accuracy_pct']:.1f} %."]
-    tmp = out / "table1.md.tmp"
-    tmp.write_text("\n".join(lines) + "\n")
-    tmp.replace(out / "table1.md")
+    write_text(out / "table1.md", "\n".join(lines) + "\n")
 
     fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
     for ax, (label, pkey, attr) in zip(axes, (("σ / nm", "sigma_nm", "sigma_nm"), ("ε / meV", "epsilon_meV", "epsilon_mev"),

@@ -132,7 +132,7 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     from mlparams.gnn.graphs import batch
     from mlparams.gnn.liquids import (DEFAULT_LIQUIDS, DENSITY_LOSS_WEIGHT, LIQUID_WEIGHT, GnnPressureTerm,
                                       check_reference)
-    from mlparams.benchmarking import write_json
+    from mlparams.atomic_files import write_json
     from mlparams.gnn.predictor import GNN_MODELS, load, shipped_model_dir
     from mlparams.gnn.training import HeadTrainer, TrainingConfig
     from mlparams.model_files import save_model
@@ -203,7 +203,7 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     out = Path(out)
     save_model(out, "gnn-liquids", trainer.heads.state_dict(), meta)
     report = {k: v for k, v in meta.items() if k not in ("config",)}
-    write_json(report, out / "liquid_stage.json")
+    write_json(out / "liquid_stage.json", report)
     liquid_stage_plot(report, out / "liquid_stage.png")
     return report
 
@@ -445,10 +445,11 @@ def cmd_distributions(args) -> int:
 
 
 def cmd_benchmark(args) -> int:
-    from mlparams.benchmarking import envelope, write_json
+    from mlparams.atomic_files import write_json
+    from mlparams.benchmarking import envelope
 
     result = benchmark(args.model, args.n_molecules, threads=args.threads)
-    write_json(envelope(result, "gnn parameter prediction"), Path(args.out))
+    write_json(Path(args.out), envelope(result, "gnn parameter prediction"))
     for row in result["rows"]:
         print(f"batch {row['batch_size']:4d}: {row['molecules_per_second']:8.1f} molecules/s")
     return 0

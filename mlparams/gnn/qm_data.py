@@ -26,12 +26,12 @@ import hashlib
 import importlib.resources
 import json
 import os
-import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
 
+from mlparams.atomic_files import replacing
 from mlparams.errors import MlparamsError
 from mlparams.units import HARTREE_IN_KCAL_PER_MOL
 
@@ -112,10 +112,8 @@ def compute_item(smiles: str, index: int) -> dict:
 
 
 def _write_item(out: Path, key: str, item: dict) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=out)
-    os.close(fd)
-    np.savez(tmp, **{k: np.asarray(v) for k, v in item.items()})
-    os.replace(tmp, out / f"{key}.npz")
+    with replacing(out / f"{key}.npz") as tmp:
+        np.savez(tmp, **{k: np.asarray(v) for k, v in item.items()})
 
 
 def _job(smiles: str, index: int):
@@ -180,11 +178,6 @@ def pack(items_dir, path) -> int:
         "kd_bond_kcal": np.concatenate([it["kd_bond_kcal"] for it in items]),
         "level_of_theory": np.array(LEVEL_OF_THEORY),
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
-    os.close(fd)
-    np.savez_compressed(tmp, **arrays)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        np.savez_compressed(tmp, **arrays)
     return len(items)

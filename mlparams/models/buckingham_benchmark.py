@@ -6,7 +6,8 @@ import time
 
 import numpy as np
 
-from mlparams.benchmarking import envelope, write_json
+from mlparams.atomic_files import write_json
+from mlparams.benchmarking import envelope
 
 
 def run_benchmark(n_batch: int = 100_000, n_single: int = 2_000, jobs: int = 2) -> dict:
@@ -44,4 +45,4 @@ def run_benchmark(n_batch: int = 100_000, n_single: int = 2_000, jobs: int = 2) 
 
 
 def write_result(results: dict, path) -> str:
-    return str(write_json(envelope(results, "buckingham"), path))
+    return str(write_json(path, envelope(results, "buckingham")))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import platform
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 
+from mlparams.atomic_files import write_json, write_text
 from mlparams.forms import buckingham as bk
 from mlparams.models import buckingham_dimers as bd
 from mlparams.models.dimer_pairs import TRAINING_SETS, named_sets
@@ -121,11 +121,7 @@ def write_report(model, folder: Path) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     md = folder / "summary.md"
-    tmp = md.with_suffix(".md.tmp")
-    tmp.write_text(markdown(model))
-    tmp.replace(md)
+    write_text(md, markdown(model))
     js = folder / "metrics.json"
-    tmp = js.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(model.metrics, indent=2) + "\n")
-    tmp.replace(js)
+    write_json(js, model.metrics)
     return [md, js, parity_plot(model, folder / "parity.png"), pair_curves_plot(model, folder / "pair_curves.png")]

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlparams.atomic_files import replacing, write_json
 from mlparams.elements import normalise_symbol
 from mlparams.errors import MissingFileError, ModelNotTrainedError, UnknownElementError
 from mlparams.forms import buckingham as bk
@@ -540,13 +541,10 @@ def save_model(model: DimerBuckinghamModel, folder: Path) -> Path:
                "charge_range": model.charge_range, "feature_mean": model.feature_mean,
                "feature_std": model.feature_std, "network": model.network, "forest": model.forest,
                "length_scales": dict(model.length_scales), "sklearn_version": sklearn.__version__}
-    tmp = path.with_suffix(".joblib.tmp")
-    joblib.dump(payload, tmp, compress=3)
-    tmp.replace(path)
+    with replacing(path) as tmp:
+        joblib.dump(payload, tmp, compress=3)
     metrics = path.with_suffix(".json")
-    tmp = metrics.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(model.metrics, indent=2) + "\n")
-    tmp.replace(metrics)
+    write_json(metrics, model.metrics)
     return path
 
 

@@ -38,6 +38,7 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV, KFold, train_test_split
 
+from mlparams.atomic_files import replacing, write_json
 from mlparams.elements import normalise_symbol
 from mlparams.errors import InvalidChargeError, MissingFileError, ModelNotTrainedError
 from mlparams.forms.buckingham import BuckinghamConstants
@@ -238,18 +239,15 @@ def save_model(model: BuckinghamModel, folder: Path) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     model_path = folder / f"{model.name}.joblib"
     metrics_path = folder / f"{model.name}.json"
-    tmp = model_path.with_suffix(".joblib.tmp")
     payload = {
         "name": model.name,
         "forest": model.forest,
         "training_elements": model.training_elements,
         "sklearn_version": sklearn.__version__,
     }
-    joblib.dump(payload, tmp, compress=3)
-    tmp.replace(model_path)
-    tmp = metrics_path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(model.metrics, indent=2) + "\n")
-    tmp.replace(metrics_path)
+    with replacing(model_path) as tmp:
+        joblib.dump(payload, tmp, compress=3)
+    write_json(metrics_path, model.metrics)
     return model_path, metrics_path
 
 

@@ -21,13 +21,13 @@ model is a measured experiment, not a shipped model.
 from __future__ import annotations
 
 import csv
-import json
 import os
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from mlparams.atomic_files import write_json
 from mlparams.errors import MlparamsError
 
 #: Name of the model the refinement writes beside its runs (the shipped ``buckingham`` is left as it is).
@@ -108,7 +108,7 @@ def refine(out, stages=DEFAULT_STAGES, lambda0: float = 1.0, rounds: int = 3, to
                                 "median_ratio": median_ratio, "median_signed_pct": 100 * (median_ratio - 1),
                                 "n_ok": summary["n_ok"], "n_liquids": len(names),
                                 "liquids": {n: {"ratio": v, "from": how} for n, (v, how) in ratios.items()}})
-                _write_json(out / "refinement.json", {"profile": profile, "history": history})
+                write_json(out / "refinement.json", {"profile": profile, "history": history})
                 if abs(median_ratio - 1) * 100 <= tolerance_pct:
                     break
                 lam = _next_lambda(points)
@@ -145,8 +145,3 @@ def dimer_cost(model, candidates: dict) -> dict:
         model.length_scales = saved
     return rows
 
-
-def _write_json(path: Path, obj) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2) + "\n")
-    tmp.replace(path)

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from mlparams.atomic_files import replacing
 from mlparams.errors import MlparamsError
 from mlparams.units import COULOMB_KJ_PER_MOL_NM
 
@@ -202,13 +201,10 @@ def build(path, label: str | None = None, progress: bool = True) -> DimerPairs:
 
 
 def save(data: DimerPairs, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
-    os.close(fd)
     arrays = {k: getattr(data, k) for k in data.__dataclass_fields__ if k != "skipped"}
-    np.savez_compressed(tmp, **arrays, skipped_keys=np.array(list(data.skipped), dtype=str),
-                        skipped_values=np.array(list(data.skipped.values()), dtype=str))
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        np.savez_compressed(tmp, **arrays, skipped_keys=np.array(list(data.skipped), dtype=str),
+                            skipped_values=np.array(list(data.skipped.values()), dtype=str))
 
 
 def load(path: Path) -> DimerPairs:

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlparams.atomic_files import replacing, write_json
 from mlparams.errors import DataFormatError, MissingFileError, MlparamsError
 from mlparams.forms import buckingham as bk
 
@@ -706,19 +707,13 @@ def frames_path(folder, name: str) -> Path:
 def save_frames(frames: LiquidFrames, folder: Path, per_frame: "PerFrame | None" = None) -> Path:
     """Gzipped JSON in ``folder`` (:func:`frames_path`) and, if given, the per-frame histograms beside it
     (``<slug>.per_frame.npz``), each through a temporary name; the JSON last, so it marks a finished liquid."""
-    import gzip
-
     path = frames_path(folder, frames.name)
     path.parent.mkdir(parents=True, exist_ok=True)
     if per_frame is not None:
         npz = per_frame_path(path)
-        tmp = npz.with_name(npz.name + ".tmp.npz")
-        np.savez_compressed(tmp, **asdict(per_frame))
-        tmp.replace(npz)
-    tmp = path.with_name(path.name + ".tmp")
-    with gzip.open(tmp, "wt") as fh:
-        fh.write(json.dumps(asdict(frames)) + "\n")
-    tmp.replace(path)
+        with replacing(npz) as tmp:
+            np.savez_compressed(tmp, **asdict(per_frame))
+    write_json(path, asdict(frames), indent=None)
     return path
 
 
@@ -836,9 +831,7 @@ def sample_liquids(liquids: str, model: str, out, profile: str = "screen", sampl
     old = json.loads(path.read_text()) if path.is_file() else {}
     old = {k: v for k, v in old.items() if not frames_path(out, k).is_file()}
     old.update(failures)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(old, indent=2) + "\n")
-    tmp.replace(path)
+    write_json(path, old)
     return results
 
 

@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from mlparams.atomic_files import replacing, write_json
+
 
 def _list(text: str, kind=str) -> tuple:
     try:
@@ -46,9 +48,7 @@ def cmd_fit(args) -> int:
               "epochs": res.epochs, "seconds": round(res.seconds, 1), "hidden": list(config.hidden),
               "activation": config.activation, "lr": config.lr, "polish_steps": config.polish_steps,
               "n_points": int(len(ds.y)), "out": str(out)}
-    tmp = out / "fit.json.tmp"
-    tmp.write_text(json.dumps(report, indent=1) + "\n")
-    tmp.replace(out / "fit.json")
+    write_json(out / "fit.json", report, indent=1)
     if args.json:
         print(json.dumps(report, indent=1))
     else:
@@ -84,9 +84,8 @@ def cmd_export(args) -> int:
                  temperature_k=args.temperature, pressure_bar=args.pressure)
     r = np.asarray(params.table_r_nm)
     rows = np.column_stack([r, params.pair_vdw["energy"][0, 0], params.pair_vdw["force"][0, 0]])
-    tmp = out / "table.csv.tmp"
-    np.savetxt(tmp, rows, delimiter=",", header="r_nm,energy_kj_mol,force_kj_mol_nm", comments="", fmt="%.10g")
-    tmp.replace(out / "table.csv")
+    with replacing(out / "table.csv") as tmp:
+        np.savetxt(tmp, rows, delimiter=",", header="r_nm,energy_kj_mol,force_kj_mol_nm", comments="", fmt="%.10g")
     print(f"{args.n_sites} {s.name} sites, box {msys.box_nm[0]:.3f} nm, table {r[0]:.4f}-{r[-1]:.4f} nm "
           f"({r.size} points), cutoff {cutoff:.4f} nm, no tail correction")
     print(f"wrote {out / 'openmm'}/system.xml + topology.pdb, {out / 'lammps'}/data.lmp + in.lmp + pair.table, "

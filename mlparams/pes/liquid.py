@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlparams.atomic_files import write_json
 from mlparams.errors import MlparamsError
 from mlparams.parallel import process_pool
 
@@ -98,9 +99,7 @@ def compare_density(network_dir, out, site_name: str = "Ne", mass_da: float | No
                 print(f"  {label}: {res['status']}" + (f", {res['mean']:.4f} ± {res['error']:.4f} g/cm3"
                                                       if res["status"] == "ok" else ""), file=sys.stderr, flush=True)
                 if res["status"] == "ok":
-                    tmp = path.with_suffix(".tmp")
-                    tmp.write_text(json.dumps(res) + "\n")
-                    tmp.replace(path)
+                    write_json(path, res, indent=None)
     summary = {"site": s.name, "mass_da": s.mass_da, "n_sites": n, "temperature_k": opt["temperature_k"],
                "pressure_bar": opt["pressure_bar"], "cutoff_nm": cutoff, "protocol": asdict(protocol),
                "tail_correction": False, "network": {k: meta[k] for k in ("config", "val_mse") if k in meta},
@@ -110,9 +109,7 @@ def compare_density(network_dir, out, site_name: str = "Ne", mass_da: float | No
         diff = ok[0]["mean"] - ok[1]["mean"]
         combined = float(np.hypot(ok[0]["error"], ok[1]["error"]))
         summary.update(difference_g_cm3=diff, combined_error_g_cm3=combined, difference_in_errors=abs(diff) / combined)
-    tmp = out / "summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=1) + "\n")
-    tmp.replace(out / "summary.json")
+    write_json(out / "summary.json", summary, indent=1)
     _plot(results, out / "density_vs_time.png", summary)
     return summary
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import itertools
-import json
 import math
 import os
 import sys
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlparams.atomic_files import write_json, write_text
 from mlparams.errors import MlparamsError
 from mlparams.parallel import process_pool
 from mlparams.pes.network import ACTIVATIONS, LEARNING_RATES, WIDTHS, FitConfig
@@ -210,12 +210,8 @@ def report(out: Path, names: list[str], bs: dict, max_epochs: int, patience: int
             lines.append("")
         _activation_lr_plot(name, mine, out / f"{name}_activation_lr.png")
         _best_fit_plot(name, bs[name], best, max_epochs, patience, out / f"{name}_best_fit.png")
-    tmp = out / "loss_tables.md.tmp"
-    tmp.write_text("\n".join(lines) + "\n")
-    tmp.replace(out / "loss_tables.md")
-    tmp = out / "summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=1) + "\n")
-    tmp.replace(out / "summary.json")
+    write_text(out / "loss_tables.md", "\n".join(lines) + "\n")
+    write_json(out / "summary.json", summary, indent=1)
     return summary
 
 
