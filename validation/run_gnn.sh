@@ -226,23 +226,73 @@ if [ "${LIQUID_DIMERS:-0}" = 1 ]; then
     --dimers "$contacts/water/dimers" --model gnn-liquids --out "$contacts/water/interaction/own_round1" --quiet
   MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact1" .venv/bin/mlparams validate interaction \
     --dimers "$contacts/water/dimers" --model gnn-liquids --out "$contacts/water/interaction/contact_round1" --quiet
-  # contact round 1 ships as gnn-liquids. tests/test_gnn_liquids.py checks the shipped model reproduces the
+  # contact round 1 shipped as gnn-liquids until the second contact round (CONTACT_ROUND2 below).
+  for set in s22 basepairs jsch; do
+    MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact1" .venv/bin/mlparams validate interaction --dimers "$set" \
+      --model gnn-liquids --out "$R/interaction/$set" --quiet
+  done
+  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact1" .venv/bin/mlparams validate density --liquids dev \
+    --model gnn-liquids --engine openmm --profile quick --out "$R/quick" --jobs 2 --quiet
+  w=$contacts/water/interaction
+  .venv/bin/python -m mlparams.liquid_dimers "$contacts/water/dimers" gaff2=$w/gaff2/interaction_results.csv \
+    gnn=$w/gnn/interaction_results.csv own_round1=$w/own_round1/interaction_results.csv \
+    contact_round1=$w/contact_round1/interaction_results.csv --out "$contacts/water/contact_errors.md"
+fi
+
+# The second contact round (README, "A second contact round"): water dimers cut from contact round 1's own water (at the
+# density its screen run found) and labelled as above; every model on them; frames of ethylene carbonate, ethanol and
+# n-octane sampled by contact round 1 at its own densities; then the liquid stage from contact round 1 with both water
+# dimer folders and the density loss, and its screen densities and dimer sets. Needs work/gnn_contact1 (LIQUID_DIMERS).
+if [ "${CONTACT_ROUND2:-0}" = 1 ]; then
+  contacts=validation/results/gnn/liquid_dimers
+  [ -f work/gnn_contact1/gnn-liquids.pt ] || { echo "run LIQUID_DIMERS=1 first (work/gnn_contact1)" >&2; exit 2; }
+  density=$contacts/contact_round1/density/density_results.csv
+  W=$contacts/water_contact1
+  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact1" .venv/bin/mlparams gnn liquid-dimers --liquids water \
+    --model gnn-liquids --density-from "$density" --frames 24 --per-frame 5 --out "$W" --quiet
+  drop_frames_without_histograms "$contacts/frames_contact1"
+  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact1" .venv/bin/mlparams buckingham sample-liquids \
+    --liquids "ethylene carbonate,ethanol,n-octane" --model gnn-liquids --density-from "$density" \
+    --out "$contacts/frames_contact1" --jobs 1 --quiet
+  .venv/bin/mlparams gnn train-liquids --frames "$contacts/frames_contact1" --init work/gnn_contact1/gnn-liquids.pt \
+    --fine-penalty --every-molecule-penalty --density-loss "$density" \
+    --liquids "ethylene carbonate,ethanol,n-octane" --extra-dimers "$contacts/water/dimers" "$W/dimers" \
+    --extra-dimer-weight 20 --learning-rate 1e-4 --epochs 40 --out work/gnn_contact2 --quiet
+  R=$contacts/contact_round2
+  mkdir -p "$R"
+  cp work/gnn_contact2/liquid_stage.json work/gnn_contact2/liquid_stage.png "$R/"
+  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact2" .venv/bin/mlparams validate density --liquids dev \
+    --only "water,ethylene carbonate,ethanol,n-octane" --model gnn-liquids --engine openmm --profile screen \
+    --out "$R/density" --jobs 2 --quiet
+  for set in s22 basepairs jsch; do
+    MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact2" .venv/bin/mlparams validate interaction --dimers "$set" \
+      --model gnn-liquids --out "$R/interaction/$set" --quiet
+  done
+  for model in gaff2 gnn; do
+    .venv/bin/mlparams validate interaction --dimers "$W/dimers" --model $model --out "$W/interaction/$model" --quiet
+  done
+  for round in own_round1:gnn_own_o1 contact_round1:gnn_contact1 contact_round2:gnn_contact2; do
+    MLPARAMS_GNN_MODEL_DIR="$PWD/work/${round#*:}" .venv/bin/mlparams validate interaction --dimers "$W/dimers" \
+      --model gnn-liquids --out "$W/interaction/${round%%:*}" --quiet
+  done
+  w=$W/interaction
+  .venv/bin/python -m mlparams.liquid_dimers "$W/dimers" gaff2=$w/gaff2/interaction_results.csv \
+    gnn=$w/gnn/interaction_results.csv own_round1=$w/own_round1/interaction_results.csv \
+    contact_round1=$w/contact_round1/interaction_results.csv contact_round2=$w/contact_round2/interaction_results.csv \
+    --out "$W/contact_errors.md"
+  # contact round 2 ships as gnn-liquids. tests/test_gnn_liquids.py checks the shipped model reproduces the
   # fixed-frame pressures its liquid_stage.json records on the committed frames it was fitted to.
-  cp work/gnn_contact1/gnn-liquids.pt work/gnn_contact1/gnn-liquids.json mlparams/data/models/gnn/
+  cp work/gnn_contact2/gnn-liquids.pt work/gnn_contact2/gnn-liquids.json mlparams/data/models/gnn/
   mkdir -p validation/results/density/openmm-screen
   rm -rf validation/results/density/openmm-screen/gnn-liquids
   cp -r "$R/density" validation/results/density/openmm-screen/gnn-liquids
   for set in s22 basepairs jsch; do
-    .venv/bin/mlparams validate interaction --dimers "$set" --model gnn-liquids \
-      --out "validation/results/interaction/$set/gnn-liquids" --quiet
+    rm -rf "validation/results/interaction/$set/gnn-liquids"
+    cp -r "$R/interaction/$set" "validation/results/interaction/$set/gnn-liquids"
   done
   .venv/bin/mlparams validate density --liquids dev --model gnn-liquids --engine openmm --profile quick \
     --out validation/results/density/quick/gnn-liquids --jobs 2 --quiet
   .venv/bin/mlparams validate compare-densities gnn=validation/results/density/quick/gnn \
     gnn-molecules=validation/results/density/quick/gnn-molecules gnn-liquids=validation/results/density/quick/gnn-liquids \
     --out validation/results/density/quick/comparison
-  w=$contacts/water/interaction
-  .venv/bin/python -m mlparams.liquid_dimers "$contacts/water/dimers" gaff2=$w/gaff2/interaction_results.csv \
-    gnn=$w/gnn/interaction_results.csv own_round1=$w/own_round1/interaction_results.csv \
-    contact_round1=$w/contact_round1/interaction_results.csv --out "$contacts/water/contact_errors.md"
 fi
