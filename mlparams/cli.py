@@ -290,7 +290,6 @@ def cmd_table4(args) -> int:
     text = table.to_markdown(index=False, floatfmt=".5g")
     if args.out:
         path = Path(args.out)
-        path.parent.mkdir(parents=True, exist_ok=True)
         write_text(path, text + "\n")
         print(f"wrote {path}")
     else:

@@ -30,8 +30,8 @@ def write_report(model, test, history, out) -> dict:
     pct = np.array([prediction_pct(p, s) for p, s in zip(pred, samples)])
     metrics["prediction_pct_mean"] = float(pct.mean())
     metrics["prediction_pct_min"] = float(pct.min())
-    write_json(out / "metrics.json", {"test": metrics, "history": history,
-                                      "training": {k: v for k, v in model.info.items() if k != "test_metrics"}}, indent=1)
+    training = {k: v for k, v in model.info.items() if k != "test_metrics"}
+    write_json(out / "metrics.json", {"test": metrics, "training": training, "history": history}, indent=1)
     picks = [k for k, s in enumerate(samples) if s.substance == "methane"][:2] + \
             [k for k, s in enumerate(samples) if s.substance == "propane"][:4]
     lines = ["# Table 1 in the paper's format: six held-out synthetic samples", "",
