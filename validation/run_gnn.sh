@@ -91,6 +91,26 @@ drop_frames_without_histograms() {
     if [ -e "$f" ] && [ ! -e "${f%.json.gz}.per_frame.npz" ]; then rm "$f"; fi
   done
 }
+# One contact round (README, "Liquid contact dimers"): the liquid stage from INIT with ethylene carbonate, ethanol and
+# n-octane on FRAMES (density loss from DENSITY_CSV, the INIT model's screen run) and the water contact DIMERS folders
+# in the dimer loss (weight 20); the record, screen densities and dimer sets of the new model go into RESULTS.
+contact_round() {  # INIT FRAMES DENSITY_CSV MODEL_DIR RESULTS DIMERS...
+  local init=$1 frames=$2 density=$3 model=$4 results=$5
+  shift 5
+  .venv/bin/mlparams gnn train-liquids --frames "$frames" --init "$init" \
+    --fine-penalty --every-molecule-penalty --density-loss "$density" \
+    --liquids "ethylene carbonate,ethanol,n-octane" --extra-dimers "$@" --extra-dimer-weight 20 \
+    --learning-rate 1e-4 --epochs 40 --out "$model" --quiet
+  mkdir -p "$results"
+  cp "$model/liquid_stage.json" "$model/liquid_stage.png" "$results/"
+  MLPARAMS_GNN_MODEL_DIR="$PWD/$model" .venv/bin/mlparams validate density --liquids dev \
+    --only "water,ethylene carbonate,ethanol,n-octane" --model gnn-liquids --engine openmm --profile screen \
+    --out "$results/density" --jobs 2 --quiet
+  for set in s22 basepairs jsch; do
+    MLPARAMS_GNN_MODEL_DIR="$PWD/$model" .venv/bin/mlparams validate interaction --dimers "$set" \
+      --model gnn-liquids --out "$results/interaction/$set" --quiet
+  done
+}
 if [ "${GNN_FRAMES:-0}" = 1 ] || [ "${LIQUID_STAGE:-0}" = 1 ]; then
   drop_frames_without_histograms validation/results/gnn/frames_gnn
   .venv/bin/mlparams buckingham sample-liquids --liquids "water,ethylene carbonate,ethanol,n-octane" --model gnn \
@@ -208,16 +228,9 @@ if [ "${LIQUID_DIMERS:-0}" = 1 ]; then
   density=$stage/own_round1/density/density_results.csv
   MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_own_o1" .venv/bin/mlparams gnn liquid-dimers --liquids water \
     --model gnn-liquids --density-from "$density" --frames 24 --per-frame 5 --out "$contacts/water" --quiet
-  .venv/bin/mlparams gnn train-liquids --frames "$stage/frames_dl_o1" --init work/gnn_own_o1/gnn-liquids.pt \
-    --fine-penalty --every-molecule-penalty --density-loss "$density" \
-    --liquids "ethylene carbonate,ethanol,n-octane" --extra-dimers "$contacts/water/dimers" --extra-dimer-weight 20 \
-    --learning-rate 1e-4 --epochs 40 --out work/gnn_contact1 --quiet
   R=$contacts/contact_round1
-  mkdir -p "$R"
-  cp work/gnn_contact1/liquid_stage.json work/gnn_contact1/liquid_stage.png "$R/"
-  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact1" .venv/bin/mlparams validate density --liquids dev \
-    --only "water,ethylene carbonate,ethanol,n-octane" --model gnn-liquids --engine openmm --profile screen \
-    --out "$R/density" --jobs 2 --quiet
+  contact_round work/gnn_own_o1/gnn-liquids.pt "$stage/frames_dl_o1" "$density" work/gnn_contact1 "$R" \
+    "$contacts/water/dimers"
   for model in gaff2 gnn; do
     .venv/bin/mlparams validate interaction --dimers "$contacts/water/dimers" --model $model \
       --out "$contacts/water/interaction/$model" --quiet
@@ -227,10 +240,6 @@ if [ "${LIQUID_DIMERS:-0}" = 1 ]; then
   MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact1" .venv/bin/mlparams validate interaction \
     --dimers "$contacts/water/dimers" --model gnn-liquids --out "$contacts/water/interaction/contact_round1" --quiet
   # contact round 1 shipped as gnn-liquids until the second contact round (CONTACT_ROUND2 below).
-  for set in s22 basepairs jsch; do
-    MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact1" .venv/bin/mlparams validate interaction --dimers "$set" \
-      --model gnn-liquids --out "$R/interaction/$set" --quiet
-  done
   MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact1" .venv/bin/mlparams validate density --liquids dev \
     --model gnn-liquids --engine openmm --profile quick --out "$R/quick" --jobs 2 --quiet
   w=$contacts/water/interaction
@@ -254,20 +263,9 @@ if [ "${CONTACT_ROUND2:-0}" = 1 ]; then
   MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact1" .venv/bin/mlparams buckingham sample-liquids \
     --liquids "ethylene carbonate,ethanol,n-octane" --model gnn-liquids --density-from "$density" \
     --out "$contacts/frames_contact1" --jobs 1 --quiet
-  .venv/bin/mlparams gnn train-liquids --frames "$contacts/frames_contact1" --init work/gnn_contact1/gnn-liquids.pt \
-    --fine-penalty --every-molecule-penalty --density-loss "$density" \
-    --liquids "ethylene carbonate,ethanol,n-octane" --extra-dimers "$contacts/water/dimers" "$W/dimers" \
-    --extra-dimer-weight 20 --learning-rate 1e-4 --epochs 40 --out work/gnn_contact2 --quiet
   R=$contacts/contact_round2
-  mkdir -p "$R"
-  cp work/gnn_contact2/liquid_stage.json work/gnn_contact2/liquid_stage.png "$R/"
-  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact2" .venv/bin/mlparams validate density --liquids dev \
-    --only "water,ethylene carbonate,ethanol,n-octane" --model gnn-liquids --engine openmm --profile screen \
-    --out "$R/density" --jobs 2 --quiet
-  for set in s22 basepairs jsch; do
-    MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact2" .venv/bin/mlparams validate interaction --dimers "$set" \
-      --model gnn-liquids --out "$R/interaction/$set" --quiet
-  done
+  contact_round work/gnn_contact1/gnn-liquids.pt "$contacts/frames_contact1" "$density" work/gnn_contact2 "$R" \
+    "$contacts/water/dimers" "$W/dimers"
   for model in gaff2 gnn; do
     .venv/bin/mlparams validate interaction --dimers "$W/dimers" --model $model --out "$W/interaction/$model" --quiet
   done
