@@ -84,10 +84,12 @@ def dimer_coordinates(positions_nm, box_nm, molecule, a: int, b: int, i: int, j:
 
 def cut_dimers(row: dict, model: str, density_g_cm3: float | None = None, n_frames: int = 20, per_frame: int = 5,
                every_ps: float = 1.0, equilibrate_ps: float = 10.0, contact_nm: float = CONTACT_NM,
-               seed: int = 7, threads: int = 2, progress: bool = True) -> list[dict]:
+               seed: int = 7, threads: int = 2, progress: bool = True, min_contact_nm: float = 0.0) -> list[dict]:
     """Contact dimers of one dev liquid (``row`` of the density set) from NVT frames of ``model`` at
     ``density_g_cm3`` (default: experiment): per frame the closest molecule pair and ``per_frame`` − 1 random
-    other pairs in contact. Each: {name, symbols, coords_angstrom, n_a, r_min_nm}."""
+    other pairs in contact; with ``min_contact_nm`` > 0, ``per_frame`` random pairs whose closest atoms lie between
+    ``min_contact_nm`` and ``contact_nm`` (a shell beyond the contacts). Each: {name, symbols, coords_angstrom, n_a,
+    r_min_nm}."""
     from openmm import unit
     from tqdm import tqdm
 
@@ -105,9 +107,13 @@ def cut_dimers(row: dict, model: str, density_g_cm3: float | None = None, n_fram
         sim.step(int(round(every_ps / dt)))
         x = sim.context.getState(getPositions=True).getPositions(asNumpy=True).value_in_unit(unit.nanometer)
         a, b, i, j, r = contact_pairs(np.asarray(x), box, molecule, contact_nm)
-        if not len(a):
+        if min_contact_nm > 0.0:
+            shell = np.flatnonzero(r >= min_contact_nm)
+            picked = sorted(rng.choice(shell, size=min(per_frame, len(shell)), replace=False))
+        elif len(a):
+            picked = [0] + sorted(rng.choice(np.arange(1, len(a)), size=min(per_frame - 1, len(a) - 1), replace=False))
+        else:
             continue
-        picked = [0] + sorted(rng.choice(np.arange(1, len(a)), size=min(per_frame - 1, len(a) - 1), replace=False))
         for p in picked:
             xyz = dimer_coordinates(x, box, molecule, a[p], b[p], i[p], j[p])
             sym = [symbols[t] for t in np.flatnonzero(molecule == a[p])] + \
@@ -117,7 +123,8 @@ def cut_dimers(row: dict, model: str, density_g_cm3: float | None = None, n_fram
                         "r_min_nm": float(r[p]), "liquid": row["name"], "model": model,
                         "density_g_cm3": float(density_g_cm3 or row["density_g_cm3"])})
     if not out:
-        raise MlparamsError(f"no molecule pair of {row['name']} came within {contact_nm} nm; raise contact_nm")
+        raise MlparamsError(f"no molecule pair of {row['name']} came within {min_contact_nm}-{contact_nm} nm; "
+                            "raise contact_nm")
     return out
 
 
@@ -202,7 +209,8 @@ def label_dimers(folder, basis: str = BASIS, limit: int | None = None, progress:
 
 
 def cut_liquids(liquids: str, model: str, out, density_from=None, n_frames: int = 20, per_frame: int = 5,
-                seed: int = 7, progress: bool = True) -> Path:
+                seed: int = 7, progress: bool = True, contact_nm: float = CONTACT_NM,
+                min_contact_nm: float = 0.0) -> Path:
     """Cut contact dimers of each named dev liquid (at the densities of ``density_from``, a density run of
     ``model``, or at experiment) into ``out``/:data:`UNLABELLED`; an existing cut file is kept (resume)."""
     from mlparams.models.liquid_pressure import sampling_densities, select_liquids
@@ -217,14 +225,15 @@ def cut_liquids(liquids: str, model: str, out, density_from=None, n_frames: int 
     densities = sampling_densities(density_from, model, names) if density_from else {}
     dimers = []
     for name in names:
-        dimers += cut_dimers(rows[name], model, densities.get(name), n_frames, per_frame, seed=seed,
-                             threads=os.cpu_count() or 1, progress=progress)
+        dimers += cut_dimers(rows[name], model, densities.get(name), n_frames, per_frame, contact_nm=contact_nm,
+                             seed=seed, threads=os.cpu_count() or 1, progress=progress, min_contact_nm=min_contact_nm)
     write_text(path, "".join(dimer_text(d) for d in dimers))
     return path
 
 
-#: Closest-contact bins (nm) of the error table: compressed, hydrogen-bond, first shell, outer contacts.
-DISTANCE_BINS_NM = (0.0, 0.17, 0.21, 0.25, CONTACT_NM)
+#: Closest-contact bins (nm) of the error table: compressed, hydrogen-bond, first shell, outer contacts, and two
+#: bins of the shell beyond them (``min_contact_nm`` cuts).
+DISTANCE_BINS_NM = (0.0, 0.17, 0.21, 0.25, CONTACT_NM, 0.40, 0.50)
 
 
 def error_table(dimers_folder, results: dict) -> str:
@@ -243,11 +252,11 @@ def error_table(dimers_folder, results: dict) -> str:
         r = np.array([r_min[row["file"]] for row in rows])
         ref = np.array([float(row["E_ref"]) for row in rows])
         err = np.array([float(row["error"]) for row in rows])
-        edges = list(zip(DISTANCE_BINS_NM[:-1], DISTANCE_BINS_NM[1:])) + [(0.0, CONTACT_NM)]
+        edges = list(zip(DISTANCE_BINS_NM[:-1], DISTANCE_BINS_NM[1:])) + [(0.0, np.inf)]
         for lo, hi in edges:
             s = (r >= lo) & (r < hi)
             if s.any():
-                span = "all" if (lo, hi) == (0.0, CONTACT_NM) else f"{lo:.2f}–{hi:.2f}"
+                span = "all" if hi == np.inf else f"{lo:.2f}–{hi:.2f}"
                 lines.append(f"| {label} | {span} | {int(s.sum())} | {ref[s].mean():+.2f} | {err[s].mean():+.2f} | "
                              f"{np.sqrt((err[s] ** 2).mean()):.2f} |")
     return "\n".join(lines) + "\n"

@@ -113,13 +113,21 @@ def test_cut_dimers_are_contacts_of_the_models_liquid(tmp_path):
     write_text(tmp_path / ld.UNLABELLED, "".join(ld.dimer_text(d) for d in dimers))
     back = ld.read_cut(tmp_path / ld.UNLABELLED)
     np.testing.assert_allclose(back[4]["coords_angstrom"], dimers[4]["coords_angstrom"], atol=1e-6)
+    # the shell beyond the contacts: only pairs whose closest atoms lie between 0.30 and 0.50 nm, still whole waters
+    shell = ld.cut_dimers(row, "gaff2", None, n_frames=2, per_frame=3, every_ps=0.1, equilibrate_ps=0.2,
+                          threads=1, progress=False, contact_nm=0.50, min_contact_nm=0.30)
+    assert len(shell) == 6
+    for d in shell:
+        x = d["coords_angstrom"]
+        assert 0.30 <= d["r_min_nm"] < 0.50
+        assert np.linalg.norm(x[:3, None] - x[None, 3:], axis=2).min() == pytest.approx(10 * d["r_min_nm"], abs=1e-6)
 
 
 def test_error_table_bins_by_closest_contact(tmp_path):
     """The table's bins, means and RMSE from an interaction_results.csv, against hand-computed values."""
     folder = tmp_path / ld.LABELLED
     rows = []
-    for k, (r_min, ref, err) in enumerate(((0.15, 4.0, -3.0), (0.16, 2.0, -1.0), (0.23, -1.0, 0.5))):
+    for k, (r_min, ref, err) in enumerate(((0.15, 4.0, -3.0), (0.16, 2.0, -1.0), (0.23, -1.0, 0.5), (0.35, -0.5, -0.2))):
         sym, x = _h2_dimer(10 * r_min)
         d = {"name": f"w-{k}", "symbols": sym, "coords_angstrom": x, "n_a": 2, "r_min_nm": r_min, "liquid": "water",
              "model": "test", "density_g_cm3": 1.0}
@@ -130,4 +138,5 @@ def test_error_table_bins_by_closest_contact(tmp_path):
     table = ld.error_table(folder, {"m": csv}).splitlines()
     assert table[2] == "| m | 0.00–0.17 | 2 | +3.00 | -2.00 | 2.24 |"
     assert table[3] == "| m | 0.21–0.25 | 1 | -1.00 | +0.50 | 0.50 |"
-    assert table[4] == f"| m | all | 3 | +1.67 | -1.17 | {np.sqrt((9 + 1 + 0.25) / 3):.2f} |"
+    assert table[4] == "| m | 0.30–0.40 | 1 | -0.50 | -0.20 | 0.20 |"
+    assert table[5] == f"| m | all | 4 | +1.12 | -0.93 | {np.sqrt((9 + 1 + 0.25 + 0.04) / 4):.2f} |"

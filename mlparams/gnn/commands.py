@@ -429,9 +429,12 @@ def cmd_train_liquids(args) -> int:
 def cmd_liquid_dimers(args) -> int:
     from mlparams import liquid_dimers as ld
 
+    if not 0.0 <= args.min_contact_nm < args.contact_nm:
+        raise MlparamsError(f"--min-contact-nm {args.min_contact_nm} and --contact-nm {args.contact_nm}: give "
+                            "0 <= --min-contact-nm < --contact-nm")
     out = check_out_dir(args.out)
     cut = ld.cut_liquids(args.liquids, args.model, out, args.density_from, args.frames, args.per_frame,
-                         progress=not args.quiet)
+                         progress=not args.quiet, contact_nm=args.contact_nm, min_contact_nm=args.min_contact_nm)
     print(f"contact dimers in {cut}")
     if args.cut_only:
         return 0
@@ -536,6 +539,11 @@ def add_parser(sub) -> None:
                     help="sample at the density this density run of --model found (default: experiment)")
     ld.add_argument("--frames", type=int, default=20, help="NVT frames per liquid, 1 ps apart (default 20)")
     ld.add_argument("--per-frame", type=int, default=5, help="contact pairs per frame: the closest + random (default 5)")
+    ld.add_argument("--contact-nm", type=float, default=0.30,
+                    help="pairs whose closest atoms lie within this distance (default 0.30 nm)")
+    ld.add_argument("--min-contact-nm", type=float, default=0.0,
+                    help="above 0: only random pairs whose closest atoms lie beyond this distance, up to --contact-nm "
+                         "(a shell beyond the contacts; no closest pair)")
     ld.add_argument("--basis", default="def2-tzvp", help="basis set (default def2-tzvp)")
     ld.add_argument("--limit", type=int, default=None, help="label only the first N dimers")
     ld.add_argument("--cut-only", action="store_true", help="cut the dimers, do not label them")
