@@ -111,6 +111,25 @@ contact_round() {  # INIT FRAMES DENSITY_CSV MODEL_DIR RESULTS DIMERS...
       --model gnn-liquids --out "$results/interaction/$set" --quiet
   done
 }
+# Every model on a folder of labelled liquid dimers, then the error table by closest contact (README, "Liquid
+# contact dimers"): GAFF2, gnn, and each liquid-stage model given as LABEL:WORK_DIR (its folder under work/).
+contact_errors() {  # FOLDER LABEL:WORK_DIR...
+  local folder=$1 round label
+  local tables=()
+  shift
+  for model in gaff2 gnn; do
+    .venv/bin/mlparams validate interaction --dimers "$folder/dimers" --model "$model" \
+      --out "$folder/interaction/$model" --quiet
+    tables+=("$model=$folder/interaction/$model/interaction_results.csv")
+  done
+  for round in "$@"; do
+    label=${round%%:*}
+    MLPARAMS_GNN_MODEL_DIR="$PWD/work/${round#*:}" .venv/bin/mlparams validate interaction --dimers "$folder/dimers" \
+      --model gnn-liquids --out "$folder/interaction/$label" --quiet
+    tables+=("$label=$folder/interaction/$label/interaction_results.csv")
+  done
+  .venv/bin/python -m mlparams.liquid_dimers "$folder/dimers" "${tables[@]}" --out "$folder/contact_errors.md"
+}
 if [ "${GNN_FRAMES:-0}" = 1 ] || [ "${LIQUID_STAGE:-0}" = 1 ]; then
   drop_frames_without_histograms validation/results/gnn/frames_gnn
   .venv/bin/mlparams buckingham sample-liquids --liquids "water,ethylene carbonate,ethanol,n-octane" --model gnn \
@@ -231,21 +250,10 @@ if [ "${LIQUID_DIMERS:-0}" = 1 ]; then
   R=$contacts/contact_round1
   contact_round work/gnn_own_o1/gnn-liquids.pt "$stage/frames_dl_o1" "$density" work/gnn_contact1 "$R" \
     "$contacts/water/dimers"
-  for model in gaff2 gnn; do
-    .venv/bin/mlparams validate interaction --dimers "$contacts/water/dimers" --model $model \
-      --out "$contacts/water/interaction/$model" --quiet
-  done
-  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_own_o1" .venv/bin/mlparams validate interaction \
-    --dimers "$contacts/water/dimers" --model gnn-liquids --out "$contacts/water/interaction/own_round1" --quiet
-  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact1" .venv/bin/mlparams validate interaction \
-    --dimers "$contacts/water/dimers" --model gnn-liquids --out "$contacts/water/interaction/contact_round1" --quiet
+  contact_errors "$contacts/water" own_round1:gnn_own_o1 contact_round1:gnn_contact1
   # contact round 1 shipped as gnn-liquids until the second contact round (CONTACT_ROUND2 below).
   MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact1" .venv/bin/mlparams validate density --liquids dev \
     --model gnn-liquids --engine openmm --profile quick --out "$R/quick" --jobs 2 --quiet
-  w=$contacts/water/interaction
-  .venv/bin/python -m mlparams.liquid_dimers "$contacts/water/dimers" gaff2=$w/gaff2/interaction_results.csv \
-    gnn=$w/gnn/interaction_results.csv own_round1=$w/own_round1/interaction_results.csv \
-    contact_round1=$w/contact_round1/interaction_results.csv --out "$contacts/water/contact_errors.md"
 fi
 
 # The second contact round (README, "A second contact round"): water dimers cut from contact round 1's own water (at the
@@ -266,18 +274,7 @@ if [ "${CONTACT_ROUND2:-0}" = 1 ]; then
   R=$contacts/contact_round2
   contact_round work/gnn_contact1/gnn-liquids.pt "$contacts/frames_contact1" "$density" work/gnn_contact2 "$R" \
     "$contacts/water/dimers" "$W/dimers"
-  for model in gaff2 gnn; do
-    .venv/bin/mlparams validate interaction --dimers "$W/dimers" --model $model --out "$W/interaction/$model" --quiet
-  done
-  for round in own_round1:gnn_own_o1 contact_round1:gnn_contact1 contact_round2:gnn_contact2; do
-    MLPARAMS_GNN_MODEL_DIR="$PWD/work/${round#*:}" .venv/bin/mlparams validate interaction --dimers "$W/dimers" \
-      --model gnn-liquids --out "$W/interaction/${round%%:*}" --quiet
-  done
-  w=$W/interaction
-  .venv/bin/python -m mlparams.liquid_dimers "$W/dimers" gaff2=$w/gaff2/interaction_results.csv \
-    gnn=$w/gnn/interaction_results.csv own_round1=$w/own_round1/interaction_results.csv \
-    contact_round1=$w/contact_round1/interaction_results.csv contact_round2=$w/contact_round2/interaction_results.csv \
-    --out "$W/contact_errors.md"
+  contact_errors "$W" own_round1:gnn_own_o1 contact_round1:gnn_contact1 contact_round2:gnn_contact2
   # contact round 2 ships as gnn-liquids. tests/test_gnn_liquids.py checks the shipped model reproduces the
   # fixed-frame pressures its liquid_stage.json records on the committed frames it was fitted to.
   cp work/gnn_contact2/gnn-liquids.pt work/gnn_contact2/gnn-liquids.json mlparams/data/models/gnn/
@@ -293,4 +290,11 @@ if [ "${CONTACT_ROUND2:-0}" = 1 ]; then
   .venv/bin/mlparams validate compare-densities gnn=validation/results/density/quick/gnn \
     gnn-molecules=validation/results/density/quick/gnn-molecules gnn-liquids=validation/results/density/quick/gnn-liquids \
     --out validation/results/density/quick/comparison
+  # The shell beyond the contacts (README, "A second contact round"): 48 water pairs of the shipped model's own water
+  # whose closest atoms lie between 0.30 and 0.50 nm, labelled the same way, every model on them.
+  S=$contacts/water_shell_contact2
+  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact2" .venv/bin/mlparams gnn liquid-dimers --liquids water \
+    --model gnn-liquids --density-from "$R/density/density_results.csv" --frames 12 --per-frame 4 \
+    --contact-nm 0.50 --min-contact-nm 0.30 --out "$S" --quiet
+  contact_errors "$S" own_round1:gnn_own_o1 contact_round1:gnn_contact1 contact_round2:gnn_contact2
 fi
