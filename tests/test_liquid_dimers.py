@@ -140,3 +140,12 @@ def test_error_table_bins_by_closest_contact(tmp_path):
     assert table[3] == "| m | 0.21–0.25 | 1 | -1.00 | +0.50 | 0.50 |"
     assert table[4] == "| m | 0.30–0.40 | 1 | -0.50 | -0.20 | 0.20 |"
     assert table[5] == f"| m | all | 4 | +1.12 | -0.93 | {np.sqrt((9 + 1 + 0.25 + 0.04) / 4):.2f} |"
+
+
+def test_cli_refuses_a_shell_that_ends_before_it_starts(run_cli, tmp_path):
+    """--min-contact-nm at or beyond --contact-nm: one line naming both and the fix, exit 2, nothing written."""
+    proc = run_cli("gnn", "liquid-dimers", "--liquids", "water", "--min-contact-nm", "0.5", "--contact-nm", "0.4",
+                   "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2
+    assert "--min-contact-nm 0.5 and --contact-nm 0.4" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()

@@ -429,12 +429,13 @@ def cmd_train_liquids(args) -> int:
 def cmd_liquid_dimers(args) -> int:
     from mlparams import liquid_dimers as ld
 
-    if not 0.0 <= args.min_contact_nm < args.contact_nm:
-        raise MlparamsError(f"--min-contact-nm {args.min_contact_nm} and --contact-nm {args.contact_nm}: give "
+    contact_nm = ld.CONTACT_NM if args.contact_nm is None else args.contact_nm
+    if not 0.0 <= args.min_contact_nm < contact_nm:
+        raise MlparamsError(f"--min-contact-nm {args.min_contact_nm} and --contact-nm {contact_nm}: give "
                             "0 <= --min-contact-nm < --contact-nm")
     out = check_out_dir(args.out)
     cut = ld.cut_liquids(args.liquids, args.model, out, args.density_from, args.frames, args.per_frame,
-                         progress=not args.quiet, contact_nm=args.contact_nm, min_contact_nm=args.min_contact_nm)
+                         progress=not args.quiet, contact_nm=contact_nm, min_contact_nm=args.min_contact_nm)
     print(f"contact dimers in {cut}")
     if args.cut_only:
         return 0
@@ -539,7 +540,7 @@ def add_parser(sub) -> None:
                     help="sample at the density this density run of --model found (default: experiment)")
     ld.add_argument("--frames", type=int, default=20, help="NVT frames per liquid, 1 ps apart (default 20)")
     ld.add_argument("--per-frame", type=int, default=5, help="contact pairs per frame: the closest + random (default 5)")
-    ld.add_argument("--contact-nm", type=float, default=0.30,
+    ld.add_argument("--contact-nm", type=float, default=None,
                     help="pairs whose closest atoms lie within this distance (default 0.30 nm)")
     ld.add_argument("--min-contact-nm", type=float, default=0.0,
                     help="above 0: only random pairs whose closest atoms lie beyond this distance, up to --contact-nm "
