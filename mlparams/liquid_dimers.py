@@ -13,7 +13,12 @@ them is free at the compressed, oddly oriented contacts of a dense liquid. A mod
 * :func:`label_dimers` labels a cut set one dimer at a time (one JSON per dimer, temporary name then rename, so a
   run resumes; a failed dimer is recorded and the others go on) and writes the labelled dimers, one extended-XYZ
   file each, into the folder that ``mlparams gnn train-liquids --extra-dimers`` and ``mlparams validate
-  interaction --dimers`` read.
+  interaction --dimers`` read;
+* :func:`displace_folder` moves molecule B of each labelled dimer rigidly along the line of the monomers' centres
+  of mass by ± a small step; labelled too, the pair of energies gives the slope dE_int/dR by central difference,
+  and :func:`slope_table` compares the models' slopes with DFT's. The slope is the pair's share of the molecular
+  virial, P = ρkT − (1/3V) Σ_pairs R·dE/dR: a model that matches the energies of its contacts but not their slope
+  gets the pressure, hence the density, wrong.
 
 Coordinates in Å in the files (the dimer format), nm inside the MD part; energies kcal/mol (the dimer sets' unit).
 """
@@ -33,6 +38,10 @@ from mlparams.units import HARTREE_IN_KCAL_PER_MOL
 FUNCTIONAL = "b3lyp"
 DISPERSION = "d3bj"
 BASIS = "def2-tzvp"
+
+
+#: Rigid steps of molecule B along the centre-of-mass line (Å) whose energies give the slope by central difference.
+DISPLACEMENT_STEP_ANGSTROM = 0.10
 
 
 def level_of_theory(basis: str = BASIS) -> str:
@@ -134,6 +143,9 @@ def dimer_text(d: dict, energy_kcal: float | None = None, basis: str = BASIS) ->
     info = (f"Properties=species:S:1:pos:R:3 set=liquid_dimers name={d['name']} nA={na} nB={n - na} charge_A=0 "
             f"charge_B=0 liquid=\"{d['liquid']}\" sampled_with={d['model']} density_g_cm3={d['density_g_cm3']:.4f} "
             f"r_min_nm={d['r_min_nm']:.4f}")
+    if "source" in d:
+        info += (f" source={d['source']} step_angstrom={d['step_angstrom']:+.4f} "
+                 f"source_r_min_nm={d['source_r_min_nm']:.4f} source_com_angstrom={d['source_com_angstrom']:.4f}")
     if energy_kcal is not None:
         info += f" E_int_kcal_mol={energy_kcal:.4f} reference=\"{level_of_theory(basis)}\" units_energy=kcal/mol"
     lines = [str(n), info] + [f"{s} {x:.6f} {y:.6f} {z:.6f}" for s, (x, y, z) in zip(d["symbols"], d["coords_angstrom"])]
@@ -147,10 +159,71 @@ def read_cut(path) -> list[dict]:
     out = []
     for dim in read_dimers(path):
         info = dim.info
-        out.append({"name": info["name"], "symbols": list(dim.symbols), "coords_angstrom": dim.coords_angstrom,
-                    "n_a": dim.n_a, "r_min_nm": float(info["r_min_nm"]), "liquid": info["liquid"],
-                    "model": info["sampled_with"], "density_g_cm3": float(info["density_g_cm3"])})
+        d = {"name": info["name"], "symbols": list(dim.symbols), "coords_angstrom": dim.coords_angstrom,
+             "n_a": dim.n_a, "r_min_nm": float(info["r_min_nm"]), "liquid": info["liquid"],
+             "model": info["sampled_with"], "density_g_cm3": float(info["density_g_cm3"])}
+        if "source" in info:
+            d.update(source=info["source"], step_angstrom=float(info["step_angstrom"]),
+                     source_r_min_nm=float(info["source_r_min_nm"]),
+                     source_com_angstrom=float(info["source_com_angstrom"]))
+        out.append(d)
     return out
+
+
+def centre_of_mass_axis(symbols, coords_angstrom, n_a: int) -> tuple[np.ndarray, float]:
+    """Unit vector from the centre of mass of molecule A to that of B, and their distance (Å)."""
+    from mlparams.elements import features
+
+    x = np.asarray(coords_angstrom, dtype=float)
+    m = np.array([features(s).atomic_mass_da for s in symbols])
+    com_a = m[:n_a] @ x[:n_a] / m[:n_a].sum()
+    com_b = m[n_a:] @ x[n_a:] / m[n_a:].sum()
+    r = float(np.linalg.norm(com_b - com_a))
+    return (com_b - com_a) / r, r
+
+
+def displaced(d: dict, step_angstrom: float) -> dict:
+    """Dimer ``d`` with molecule B moved rigidly by ``step_angstrom`` along the A→B centre-of-mass line (positive
+    apart); its closest-contact distance recomputed, its source recorded."""
+    axis, r_com = centre_of_mass_axis(d["symbols"], d["coords_angstrom"], d["n_a"])
+    x = np.array(d["coords_angstrom"], dtype=float)
+    x[d["n_a"]:] += step_angstrom * axis
+    gap = np.linalg.norm(x[:d["n_a"], None, :] - x[None, d["n_a"]:, :], axis=-1).min()
+    tag = f"d{'p' if step_angstrom > 0 else 'm'}{abs(step_angstrom):.2f}"
+    return {**{k: v for k, v in d.items() if not k.startswith("source") and k != "step_angstrom"},
+            "name": f"{d['name']}-{tag}", "coords_angstrom": x, "r_min_nm": float(gap) / 10.0,
+            "source": d["name"], "step_angstrom": float(step_angstrom), "source_r_min_nm": float(d["r_min_nm"]),
+            "source_com_angstrom": r_com}
+
+
+def displace_folder(dimers_folder, out, step_angstrom: float = DISPLACEMENT_STEP_ANGSTROM) -> Path:
+    """Write ``out``/:data:`UNLABELLED`: every dimer of ``dimers_folder`` (labelled liquid dimers) moved by
+    −``step_angstrom`` and +``step_angstrom`` along its centre-of-mass line; an existing cut file is kept (resume)."""
+    if not step_angstrom > 0.0:
+        raise MlparamsError(f"step {step_angstrom} Å: give a positive step such as {DISPLACEMENT_STEP_ANGSTROM}")
+    out = Path(out)
+    path = out / UNLABELLED
+    if path.is_file():
+        return path
+    sources = read_cut(Path(dimers_folder))
+    if not sources:
+        raise MlparamsError(f"no dimers in {dimers_folder}; give the dimers/ folder of 'mlparams gnn liquid-dimers'")
+    write_text(path, "".join(dimer_text(displaced(d, s * step_angstrom)) for d in sources for s in (-1.0, 1.0)))
+    return path
+
+
+def displaced_pairs(names) -> np.ndarray:
+    """Rows (minus, plus) of the displaced-dimer pairs among ``names`` (X-dmS and X-dpS, both present), in the
+    order of the minus rows."""
+    import re
+
+    index = {str(n): k for k, n in enumerate(names)}
+    out = []
+    for k, n in enumerate(names):
+        m = re.fullmatch(r"(.+)-dm(\d+\.\d+)", str(n))
+        if m and f"{m.group(1)}-dp{m.group(2)}" in index:
+            out.append((k, index[f"{m.group(1)}-dp{m.group(2)}"]))
+    return np.array(out, dtype=int).reshape(-1, 2)
 
 
 def interaction_energy_kcal(symbols, coords_angstrom, n_a: int, basis: str = BASIS) -> float:
@@ -174,32 +247,61 @@ def interaction_energy_kcal(symbols, coords_angstrom, n_a: int, basis: str = BAS
     return (e_ab - e_a - e_b) * HARTREE_IN_KCAL_PER_MOL
 
 
-def label_dimers(folder, basis: str = BASIS, limit: int | None = None, progress: bool = True) -> dict:
-    """Label the cut dimers of ``folder`` (:data:`UNLABELLED`), resumably; write every finished dimer into
-    ``folder``/:data:`LABELLED` and the failed ones into :data:`FAILURES`. Returns {labelled, failed, folder}."""
+def _label_one(d: dict, basis: str, threads: int):
+    """(name, E_int kcal/mol or None, failure text or None) of one dimer; a worker of :func:`label_dimers`."""
+    from pyscf import lib
+
+    lib.num_threads(threads)
+    try:
+        return d["name"], interaction_energy_kcal(d["symbols"], d["coords_angstrom"], d["n_a"], basis), None
+    except Exception as exc:  # one dimer's failure must not lose the others
+        return d["name"], None, f"{exc.__class__.__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+
+
+def label_dimers(folder, basis: str = BASIS, limit: int | None = None, progress: bool = True,
+                 jobs: int = 1) -> dict:
+    """Label the cut dimers of ``folder`` (:data:`UNLABELLED`), resumably, ``jobs`` dimers at a time (the cores
+    shared among them); write every finished dimer into ``folder``/:data:`LABELLED` and the failed ones into
+    :data:`FAILURES`. Returns {labelled, failed, folder}."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     from tqdm import tqdm
 
     folder = Path(folder)
     cut = folder / UNLABELLED
     if not cut.is_file():
         raise MlparamsError(f"{cut} does not exist; cut dimers first (mlparams gnn liquid-dimers ... --out {folder})")
+    if jobs < 1:
+        raise MlparamsError(f"jobs {jobs}: give 1 or more dimers at a time")
     dimers = read_cut(cut)[:limit]
     items = folder / ITEMS
     items.mkdir(exist_ok=True)
     failures_path = folder / FAILURES
     failures = json.loads(failures_path.read_text()) if failures_path.is_file() else {}
-    for d in tqdm(dimers, desc="counterpoise DFT", unit="dimer", disable=not progress):
-        item = items / f"{d['name']}.json"
-        if item.is_file():
-            continue
-        try:
-            e = interaction_energy_kcal(d["symbols"], d["coords_angstrom"], d["n_a"], basis)
-        except Exception as exc:  # one dimer's failure must not lose the others
-            failures[d["name"]] = f"{exc.__class__.__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+    todo = [d for d in dimers if not (items / f"{d['name']}.json").is_file()]
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+
+    def record(name, energy, failure):
+        if energy is None:
+            failures[name] = failure
             write_json(failures_path, failures)
-            continue
-        failures.pop(d["name"], None)
-        write_json(item, {"E_int_kcal_mol": e, "basis": basis, "level": level_of_theory(basis)}, indent=None)
+        else:
+            failures.pop(name, None)
+            write_json(items / f"{name}.json", {"E_int_kcal_mol": energy, "basis": basis, "level": level_of_theory(basis)},
+                       indent=None)
+
+    bar = tqdm(total=len(dimers), initial=len(dimers) - len(todo), desc="counterpoise DFT", unit="dimer",
+               disable=not progress)
+    if jobs == 1:
+        for d in todo:
+            record(*_label_one(d, basis, threads))
+            bar.update(1)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for future in as_completed([pool.submit(_label_one, d, basis, threads) for d in todo]):
+                record(*future.result())
+                bar.update(1)
+    bar.close()
     done = [(d, json.loads((items / f"{d['name']}.json").read_text())) for d in dimers
             if (items / f"{d['name']}.json").is_file()]
     for d, rec in done:
@@ -262,14 +364,116 @@ def error_table(dimers_folder, results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _results_by_file(path) -> dict:
+    """{file: (E_ref, E_model)} of the dimers an ``interaction_results.csv`` scored."""
+    import csv
+
+    with open(path, newline="") as fh:
+        return {r["file"]: (float(r["E_ref"]), float(r["E_model"])) for r in csv.DictReader(fh) if r["status"] == "ok"}
+
+
+def slopes(displaced_folder, results_csv) -> dict:
+    """Central-difference slopes dE_int/dR (kcal/mol/Å, R the centre-of-mass distance) of each source dimer whose
+    two displaced copies in ``displaced_folder`` were scored: {source: (source r_min nm, R Å, DFT, model)}."""
+    from mlparams.dimers import read_dimers
+
+    energies = _results_by_file(results_csv)
+    pairs: dict = {}
+    for d in read_dimers(displaced_folder):
+        info = d.info
+        key = f"{info['name']}.xyz"
+        if "source" not in info:
+            raise MlparamsError(f"{d.path} has no source: give the dimers/ folder of 'mlparams gnn displaced-dimers'")
+        if key in energies:
+            pairs.setdefault(info["source"], {})[float(info["step_angstrom"])] = (
+                energies[key], float(info["source_r_min_nm"]), float(info["source_com_angstrom"]))
+    out = {}
+    for source, by_step in sorted(pairs.items()):
+        if len(by_step) != 2:
+            continue
+        (lo, (e_lo, r_min, r_com)), (hi, (e_hi, _, _)) = sorted(by_step.items())
+        h = hi - lo
+        out[source] = (r_min, r_com, (e_hi[0] - e_lo[0]) / h, (e_hi[1] - e_lo[1]) / h)
+    return out
+
+
+def slope_table(displaced_folder, results: dict) -> str:
+    """Markdown table of the slope dE_int/dR (kcal/mol/Å) of models against DFT by the source dimer's closest
+    contact; ``results`` maps a model label to its ``interaction_results.csv`` on the displaced dimers. A repulsive
+    contact has dE/dR < 0. The error is model − DFT: positive means the model's pair pushes apart less (or pulls
+    together more) than DFT's, so its liquid's pressure is lower at a given density and it settles denser.
+    R·dE/dR (kcal/mol) is the pair's term of the virial sum, P = ρkT − (1/3V) Σ R·dE/dR."""
+    lines = ["| model | closest contact nm | pairs | mean DFT dE/dR | mean error dE/dR | RMSE dE/dR | "
+             "mean error R·dE/dR |", "|---|---|---|---|---|---|---|"]
+    for label, path in results.items():
+        found = slopes(displaced_folder, path)
+        if not found:
+            continue
+        r_min, r_com, ref, model = np.array(list(found.values())).T
+        err = model - ref
+        random = ~np.isin(list(found), frame_closest(found))
+        selections = [(f"{lo:.2f}–{hi:.2f}", (r_min >= lo) & (r_min < hi))
+                      for lo, hi in zip(DISTANCE_BINS_NM[:-1], DISTANCE_BINS_NM[1:])]
+        selections += [("all", np.ones(len(err), bool)), ("all but each frame's closest", random)]
+        for span, s in selections:
+            if s.any():
+                lines.append(f"| {label} | {span} | {int(s.sum())} | {ref[s].mean():+.2f} | {err[s].mean():+.2f} | "
+                             f"{np.sqrt((err[s] ** 2).mean()):.2f} | {(r_com[s] * err[s]).mean():+.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def frame_closest(by_source: dict) -> list[str]:
+    """The names among ``by_source`` ({name: (r_min nm, ...)}) that are their frame's closest pair (the least r_min
+    of the names sharing the cut's ``-fNNN-`` frame tag): :func:`cut_dimers` always takes that pair, so without it
+    the rest are a uniform sample of the frame's contacts, the liquid's population."""
+    import re
+
+    frames: dict = {}
+    for name, values in by_source.items():
+        tag = re.search(r"-f(\d+)-", name)
+        frames.setdefault(tag.group(1) if tag else name, []).append((values[0], name))
+    return [min(members)[1] for members in frames.values()]
+
+
+def slope_plot(displaced_folder, results: dict, path) -> None:
+    """Parity plot of the models' slopes against DFT's (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from mlparams.atomic_files import replacing
+
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    values = []
+    for label, csv_path in results.items():
+        rows = np.array(list(slopes(displaced_folder, csv_path).values()))
+        if len(rows):
+            ax.plot(rows[:, 2], rows[:, 3], "o", ms=4, alpha=0.7, label=label)
+            values += list(rows[:, 2]) + list(rows[:, 3])
+    if values:
+        lo, hi = min(values), max(values)
+        ax.plot([lo, hi], [lo, hi], "k-", lw=0.8)
+    ax.set_xlabel("DFT dE_int/dR (kcal/mol/Å)")
+    ax.set_ylabel("model dE_int/dR (kcal/mol/Å)")
+    ax.set_title("slope along the centre-of-mass line, liquid contact dimers")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    with replacing(Path(path)) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
+    plt.close(fig)
+
+
 def main(argv=None) -> int:
-    """``python -m mlparams.liquid_dimers DIMERS_FOLDER LABEL=interaction_results.csv ... --out TABLE.md``"""
+    """``python -m mlparams.liquid_dimers DIMERS_FOLDER LABEL=interaction_results.csv ... --out TABLE.md [--slopes]``"""
     import argparse
 
     ap = argparse.ArgumentParser(description="error of models on liquid contact dimers, by closest-contact distance")
-    ap.add_argument("dimers", help="the dimers/ folder of 'mlparams gnn liquid-dimers'")
+    ap.add_argument("dimers", help="the dimers/ folder of 'mlparams gnn liquid-dimers' (or displaced-dimers)")
     ap.add_argument("results", nargs="+", metavar="LABEL=CSV", help="interaction_results.csv of each model")
     ap.add_argument("--out", required=True, help="markdown file to write")
+    ap.add_argument("--slopes", action="store_true",
+                    help="DIMERS is a displaced-dimers folder: tabulate slopes dE/dR, and plot them beside --out")
     args = ap.parse_args(argv)
     results = {}
     for item in args.results:
@@ -277,8 +481,16 @@ def main(argv=None) -> int:
         if not path or not Path(path).is_file():
             raise SystemExit(f"error: {item}: give LABEL=PATH to an interaction_results.csv that exists")
         results[label] = path
-    write_text(Path(args.out), error_table(args.dimers, results))
-    print(Path(args.out).read_text(), end="")
+    out = Path(args.out)
+    try:
+        if args.slopes:
+            write_text(out, slope_table(args.dimers, results))
+            slope_plot(args.dimers, results, out.with_suffix(".png"))
+        else:
+            write_text(out, error_table(args.dimers, results))
+    except MlparamsError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    print(out.read_text(), end="")
     return 0
 
 

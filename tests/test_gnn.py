@@ -328,3 +328,38 @@ def test_training_runs_resumes_and_lowers_the_losses(tmp_path):
     assert (tmp_path / "model" / "embeddings.pt").stat().st_mtime_ns == before
     assert (tmp_path / "model" / "gnn.pt").is_file()
     assert again["dimer_rmse_holdout_kcal"] == pytest.approx(summary["dimer_rmse_holdout_kcal"], rel=1e-6)
+
+
+def test_charge_scale_experiment_scales_each_bond_dipole_and_keeps_the_rest(tmp_path, monkeypatch):
+    """validation/charge_scale.py: a copy of the shipped gnn-liquids with charge_scale 1.2 gives q̄ + 1.2·(q − q̄)
+    per atom (formal charges kept, acetate and methylammonium too), the same van der Waals constants, and the
+    scale in the model's metadata; a missing model or an absurd scale is refused in one line, nothing written."""
+    import subprocess
+    import sys
+
+    from mlparams.gnn.predictor import load, shipped_model_dir
+    from mlparams.validation.charge_scale import scaled_copy
+
+    out = scaled_copy(shipped_model_dir(), 1.2, tmp_path / "q120")
+    base, scaled = load("gnn-liquids", str(shipped_model_dir())), load("gnn-liquids", str(out))
+    assert scaled.meta["charge_scale"] == 1.2 and "charge_scale" not in base.meta
+    for smiles, charge in (("O", 0), ("CC(=O)[O-]", -1), ("C[NH3+]", 1)):
+        load.cache_clear()
+        q0 = build_system([from_smiles(smiles)], [1], "gnn-liquids").parameters.charges
+        with monkeypatch.context() as m:
+            m.setenv("MLPARAMS_GNN_MODEL_DIR", str(out))
+            load.cache_clear()
+            q1 = build_system([from_smiles(smiles)], [1], "gnn-liquids").parameters.charges
+        load.cache_clear()
+        mean = charge / len(q0)
+        np.testing.assert_allclose(q1, mean + 1.2 * (q0 - mean), atol=1e-12)
+        assert q1.sum() == pytest.approx(charge, abs=1e-12) and np.abs(q1 - q0).max() > 0.01
+    g = [graph_from_smiles("O")]
+    h0, h1 = base.embeddings(g)[0], scaled.embeddings(g)[0]
+    np.testing.assert_array_equal(base.pair_constants(h0, h0), scaled.pair_constants(h1, h1))
+    for args, message in ((("--model-dir", str(tmp_path / "none"), "--scale", "1.1"), "gnn-liquids.pt does not exist"),
+                          (("--model-dir", str(shipped_model_dir()), "--scale", "5"), "between 0.5 and 2")):
+        bad = subprocess.run([sys.executable, "-m", "mlparams.validation.charge_scale", *args, "--out",
+                              str(tmp_path / "x")], capture_output=True, text=True, timeout=300)
+        assert bad.returncode != 0 and message in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+        assert not (tmp_path / "x").exists()

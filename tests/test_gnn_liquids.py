@@ -403,3 +403,43 @@ def test_shipped_liquid_model_is_the_recorded_fit_on_the_committed_frames_and_ke
         _, _, q_new = liquid_types(model, lf.smiles)
         np.testing.assert_allclose(q_new, q_gnn, atol=1e-9)
     assert meta["dimer_rmse_holdout_kcal"] < gnn.meta["dimer_rmse_holdout_kcal"] + 0.1
+
+
+def test_slope_weight_fits_the_energy_differences_of_displaced_pairs(liquid_frames, run_cli, tmp_path):
+    """--slope-weight with the committed displaced water contacts: each ± pair stays on one side of the hold-out
+    split, the torch slope error of the init model (`gnn`) equals the one OpenMM's energies give through the
+    interaction driver (the committed results), and one epoch lowers it on the pairs trained on. Without displaced
+    dimers among --extra-dimers the weight is refused in one line, nothing written."""
+    import csv
+
+    from mlparams import liquid_dimers as ld
+
+    frames, per_frame = liquid_frames
+    lp.save_frames(frames, tmp_path / "frames", per_frame)
+    folder = Path(__file__).parents[1] / "validation/results/gnn/liquid_dimers/water_contact1_slopes"
+    out = tmp_path / "model"
+    res = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--liquids", "ethanol",
+                  "--extra-dimers", str(folder / "dimers"), "--extra-dimer-weight", "20", "--slope-weight", "5",
+                  "--out", str(out), "--epochs", "1", "--threads", "1", "--fixed-frames", "--quiet")
+    assert res.returncode == 0, res.stderr
+    report = json.loads((out / "liquid_stage.json").read_text())
+    n_pairs = report["slope_pair_count"]
+    assert n_pairs["train"] + n_pairs["holdout"] == 120 and n_pairs["holdout"] > 0
+    assert sum(report["extra_dimer_count"][k] for k in ("train", "holdout")) == 240
+    assert report["extra_dimer_count"]["holdout"] == 2 * n_pairs["holdout"]  # pairs are never split
+    with open(folder / "interaction/gnn/interaction_results.csv", newline="") as fh:
+        rows = {r["name"]: r for r in csv.DictReader(fh)}
+    pairs = ld.displaced_pairs(list(rows))
+    names = list(rows)
+    d = np.array([(float(rows[names[p]]["E_model"]) - float(rows[names[m]]["E_model"]))
+                  - (float(rows[names[p]]["E_ref"]) - float(rows[names[m]]["E_ref"])) for m, p in pairs])
+    before = report["slope_rmse_before_kcal"]
+    pooled = np.sqrt((n_pairs["train"] * before["train"] ** 2 + n_pairs["holdout"] * before["holdout"] ** 2) / 120)
+    assert len(d) == 120 and pooled == pytest.approx(np.sqrt(np.mean(d ** 2)), rel=2e-3)
+    assert report["slope_rmse_after_kcal"]["train"] < 0.9 * before["train"]
+    assert "displaced pairs, train" in res.stdout
+    plain = Path(__file__).parents[1] / "validation/results/gnn/liquid_dimers/water/dimers"
+    bad = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--liquids", "ethanol",
+                  "--extra-dimers", str(plain), "--slope-weight", "5", "--out", str(tmp_path / "x"))
+    assert bad.returncode == 2 and "no displaced dimer pairs" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "x").exists()

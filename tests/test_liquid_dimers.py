@@ -149,3 +149,95 @@ def test_cli_refuses_a_shell_that_ends_before_it_starts(run_cli, tmp_path):
     assert proc.returncode == 2
     assert "--min-contact-nm 0.5 and --contact-nm 0.4" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_labelling_two_at_a_time_gives_the_same_labels(tmp_path):
+    """--jobs 2 (a process pool, the cores shared) labels every dimer as one at a time does."""
+    labels = {}
+    for jobs in (1, 2):
+        folder = tmp_path / f"jobs{jobs}"
+        dimers = [{"name": f"h2-{k}", "symbols": _h2_dimer(sep)[0], "coords_angstrom": _h2_dimer(sep)[1], "n_a": 2,
+                   "r_min_nm": sep / 10, "liquid": "hydrogen", "model": "test", "density_g_cm3": 0.07}
+                  for k, sep in enumerate((1.8, 2.2, 2.6))]
+        write_text(folder / ld.UNLABELLED, "".join(ld.dimer_text(d) for d in dimers))
+        assert ld.label_dimers(folder, basis="sto-3g", progress=False, jobs=jobs)["labelled"] == 3
+        labels[jobs] = [d.reference_kcal_mol for d in read_dimers(folder / ld.LABELLED)]
+    assert labels[2] == pytest.approx(labels[1], abs=1e-6)
+    assert labels[1][0] > labels[1][1] > labels[1][2] > 0  # H2 pairs repel less as they part
+
+
+def _water_dimers():
+    """Two labelled water contacts of the committed set (the shipped model's training data)."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "validation/results/gnn/liquid_dimers/water_contact1/dimers"
+    return ld.read_cut(folder)[:2]
+
+
+def test_displaced_dimers_move_b_rigidly_along_the_centre_of_mass_line(tmp_path):
+    """Molecule A stays, B keeps its shape, the centre-of-mass distance changes by exactly ± the step, the closest
+    contact is recomputed, and the copies read back with their source."""
+    sources = _water_dimers()
+    src = tmp_path / "src"
+    for d in sources:
+        write_text(src / f"{d['name']}.xyz", ld.dimer_text(d, -1.0))
+    cut = ld.displace_folder(src, tmp_path / "out", 0.1)
+    back = ld.read_cut(cut)
+    assert [d["name"] for d in back] == [f"{s['name']}-d{t}0.10" for s in sources for t in "mp"]
+    for d in back:
+        s = next(s for s in sources if s["name"] == d["source"])
+        x, x0 = d["coords_angstrom"], s["coords_angstrom"]
+        np.testing.assert_allclose(x[:3], x0[:3], atol=1e-6)
+        shift = x[3:] - x0[3:]
+        np.testing.assert_allclose(shift, np.repeat(shift[:1], 3, axis=0), atol=2e-6)  # rigid
+        _, r0 = ld.centre_of_mass_axis(s["symbols"], x0, 3)
+        _, r = ld.centre_of_mass_axis(d["symbols"], x, 3)
+        assert r - r0 == pytest.approx(d["step_angstrom"], abs=2e-5) and abs(d["step_angstrom"]) == 0.1
+        assert d["source_com_angstrom"] == pytest.approx(r0, abs=1e-4)
+        assert 10 * d["r_min_nm"] == pytest.approx(np.linalg.norm(x[:3, None] - x[None, 3:], axis=2).min(), abs=1e-3)
+    with pytest.raises(ld.MlparamsError, match="positive step"):
+        ld.displace_folder(src, tmp_path / "bad", 0.0)
+
+
+def test_slopes_are_central_differences_and_the_table_bins_them(tmp_path):
+    """Labels made from known functions of the centre-of-mass distance R: E_ref = 2R² (slope 4R, exact for a
+    central difference of a quadratic) and E_model = 3R (slope 3); the table's bin means against hand values."""
+    folder = tmp_path / ld.LABELLED
+    rows = []
+    expected = {}
+    for s in _water_dimers():
+        r0 = ld.centre_of_mass_axis(s["symbols"], s["coords_angstrom"], 3)[1]
+        expected[s["name"]] = (s["r_min_nm"], r0)
+        for step in (-0.1, 0.1):
+            d = ld.displaced(s, step)
+            r = r0 + step
+            write_text(folder / f"{d['name']}.xyz", ld.dimer_text(d, 2 * r * r))
+            rows.append(f"liquid_dimers,,{d['name']},other,{d['name']}.xyz,{2 * r * r},{3 * r},{3 * r - 2 * r * r},0,0,ok")
+    csv = tmp_path / "interaction_results.csv"
+    csv.write_text("set,index,name,kind,file,E_ref,E_model,error,E_elec,E_vdw,status\n" + "\n".join(rows) + "\n")
+    got = ld.slopes(folder, csv)
+    assert set(got) == set(expected)
+    for name, (r_min, r_com, ref, model) in got.items():
+        assert r_com == pytest.approx(expected[name][1], abs=1e-4)
+        assert ref == pytest.approx(4 * r_com, abs=1e-3) and model == pytest.approx(3.0, abs=1e-6)
+    table = ld.slope_table(folder, {"m": csv}).splitlines()
+    r = np.array([v[1] for v in expected.values()])
+    err = 3.0 - 4 * r
+    assert table[-2] == (f"| m | all | 2 | {(4 * r).mean():+.2f} | {err.mean():+.2f} | "
+                         f"{np.sqrt((err ** 2).mean()):.2f} | {(r * err).mean():+.2f} |")
+    # both come from frame f000: the one with the closer contact is the frame's closest pair, left out of the last row
+    k = int(np.argmax([v[0] for v in expected.values()]))
+    assert ld.frame_closest(got) == [list(expected)[1 - k]]
+    assert table[-1] == (f"| m | all but each frame's closest | 1 | {4 * r[k]:+.2f} | {err[k]:+.2f} | "
+                         f"{abs(err[k]):.2f} | {r[k] * err[k]:+.2f} |")
+    # a folder of plain (undisplaced) dimers is refused with the fix
+    plain = tmp_path / "plain"
+    write_text(plain / "w.xyz", ld.dimer_text(_water_dimers()[0], -1.0))
+    with pytest.raises(ld.MlparamsError, match="displaced-dimers"):
+        ld.slopes(plain, csv)
+
+
+def test_displaced_pairs_match_minus_and_plus_by_name():
+    names = ["w-1-dp0.10", "s22-x", "w-1-dm0.10", "w-2-dm0.10", "w-3-dm0.05", "w-3-dp0.05", "w-2-dp0.20"]
+    np.testing.assert_array_equal(ld.displaced_pairs(names), [[2, 0], [4, 5]])
+    assert ld.displaced_pairs(["a", "b"]).shape == (0, 2)

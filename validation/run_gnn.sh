@@ -3,9 +3,12 @@
 # validation/results/density/*/gnn* (issue #7). Run from the repository root after ./bootstrap.sh.
 # REGENERATE_QM=1 also recomputes the QM training set with PySCF (about 40 min on 2 cores); by default the
 # committed set mlparams/data/gnn/qm_b3lyp_d3bj_def2svp.npz is used.
+# BASE=0 skips the shipped pipeline (stages 1-3, distributions, benchmark, dimer sets, densities) and runs only the
+# sections whose variables are set, e.g. BASE=0 SLOPES=1 bash validation/run_gnn.sh.
 set -euo pipefail
 out=validation/results/gnn
 mkdir -p "$out"
+if [ "${BASE:-1}" = 1 ]; then
 if [ "${REGENERATE_QM:-0}" = 1 ]; then
   .venv/bin/mlparams gnn qm-data --out work/gnn_qm --pack mlparams/data/gnn/qm_b3lyp_d3bj_def2svp.npz
 fi
@@ -32,6 +35,7 @@ done
   gnn-molecules=validation/results/density/quick/gnn-molecules --out validation/results/density/quick/comparison
 .venv/bin/mlparams validate density --liquids dev --only "water,n-octane,ethanol,ethylene carbonate" --model gnn \
   --engine openmm --profile screen --out validation/results/density/openmm-screen/gnn --jobs 2 --quiet
+fi
 
 # The GAFF2-wall experiment (README, "An experiment, not shipped"): WALL_EXPERIMENT=1 retrains stage 3 with
 # --gaff2-wall-weight 30 on the shipped stages 1-2 and reruns the same validation with that model
@@ -94,13 +98,15 @@ drop_frames_without_histograms() {
 # One contact round (README, "Liquid contact dimers"): the liquid stage from INIT with ethylene carbonate, ethanol and
 # n-octane on FRAMES (density loss from DENSITY_CSV, the INIT model's screen run) and the water contact DIMERS folders
 # in the dimer loss (weight 20); the record, screen densities and dimer sets of the new model go into RESULTS.
+# Options in the array train_extra join the train-liquids line (the slope round's --slope-weight).
+train_extra=()
 contact_round() {  # INIT FRAMES DENSITY_CSV MODEL_DIR RESULTS DIMERS...
   local init=$1 frames=$2 density=$3 model=$4 results=$5
   shift 5
   .venv/bin/mlparams gnn train-liquids --frames "$frames" --init "$init" \
     --fine-penalty --every-molecule-penalty --density-loss "$density" \
     --liquids "ethylene carbonate,ethanol,n-octane" --extra-dimers "$@" --extra-dimer-weight 20 \
-    --learning-rate 1e-4 --epochs 40 --out "$model" --quiet
+    --learning-rate 1e-4 --epochs 40 "${train_extra[@]}" --out "$model" --quiet
   mkdir -p "$results"
   cp "$model/liquid_stage.json" "$model/liquid_stage.png" "$results/"
   MLPARAMS_GNN_MODEL_DIR="$PWD/$model" .venv/bin/mlparams validate density --liquids dev \
@@ -111,11 +117,11 @@ contact_round() {  # INIT FRAMES DENSITY_CSV MODEL_DIR RESULTS DIMERS...
       --model gnn-liquids --out "$results/interaction/$set" --quiet
   done
 }
-# Every model on a folder of labelled liquid dimers, then the error table by closest contact (README, "Liquid
-# contact dimers"): GAFF2, gnn, and each liquid-stage model given as LABEL:WORK_DIR (its folder under work/).
-contact_errors() {  # FOLDER LABEL:WORK_DIR...
+# Every model on a folder of labelled liquid dimers: GAFF2, gnn, and each liquid-stage model given as LABEL:WORK_DIR
+# (its folder under work/); fills `tables` with LABEL=interaction_results.csv for the tables below.
+score_models() {  # FOLDER LABEL:WORK_DIR...
   local folder=$1 round label
-  local tables=()
+  tables=()
   shift
   for model in gaff2 gnn; do
     .venv/bin/mlparams validate interaction --dimers "$folder/dimers" --model "$model" \
@@ -128,7 +134,20 @@ contact_errors() {  # FOLDER LABEL:WORK_DIR...
       --model gnn-liquids --out "$folder/interaction/$label" --quiet
     tables+=("$label=$folder/interaction/$label/interaction_results.csv")
   done
+}
+# The error table by closest contact (README, "Liquid contact dimers").
+contact_errors() {  # FOLDER LABEL:WORK_DIR...
+  local folder=$1
+  shift
+  score_models "$folder" "$@"
   .venv/bin/python -m mlparams.liquid_dimers "$folder/dimers" "${tables[@]}" --out "$folder/contact_errors.md"
+}
+# The slope table and plot of a displaced-dimers folder (README, "The slope of the contacts").
+slope_errors() {  # FOLDER LABEL:WORK_DIR...
+  local folder=$1
+  shift
+  score_models "$folder" "$@"
+  .venv/bin/python -m mlparams.liquid_dimers "$folder/dimers" "${tables[@]}" --slopes --out "$folder/slope_errors.md"
 }
 if [ "${GNN_FRAMES:-0}" = 1 ] || [ "${LIQUID_STAGE:-0}" = 1 ]; then
   drop_frames_without_histograms validation/results/gnn/frames_gnn
@@ -297,4 +316,56 @@ if [ "${CONTACT_ROUND2:-0}" = 1 ]; then
     --model gnn-liquids --density-from "$R/density/density_results.csv" --frames 12 --per-frame 4 \
     --contact-nm 0.50 --min-contact-nm 0.30 --out "$S" --quiet
   contact_errors "$S" own_round1:gnn_own_o1 contact_round1:gnn_contact1 contact_round2:gnn_contact2
+fi
+
+# The slope of the contacts (README): each of contact round 1's 120 water contacts (water_contact1) with molecule B
+# moved rigidly by -0.10 and +0.10 A along the centre-of-mass line, labelled by the same counterpoise DFT (two at a
+# time); the slope dE/dR of every model against DFT's by central difference.
+if [ "${SLOPES:-0}" = 1 ]; then
+  contacts=validation/results/gnn/liquid_dimers
+  for w in gnn_own_o1 gnn_contact1 gnn_contact2; do
+    [ -f "work/$w/gnn-liquids.pt" ] || { echo "work/$w is missing: run CONTACT_ROUND2=1 first" >&2; exit 2; }
+  done
+  D=$contacts/water_contact1_slopes
+  .venv/bin/mlparams gnn displaced-dimers --from "$contacts/water_contact1/dimers" --step-angstrom 0.10 --jobs 2 \
+    --out "$D" --quiet
+  slope_errors "$D" own_round1:gnn_own_o1 contact_round1:gnn_contact1 contact_round2:gnn_contact2
+fi
+
+# The charge-scale experiment (README, "The slope of the contacts"): contact round 2 (work/gnn_contact2) with every
+# charge times 1.1 and 1.2, van der Waals unchanged (validation/charge_scale.py): water's screen density and the
+# error on contact round 1's water contacts.
+if [ "${CHARGE_SCALE:-0}" = 1 ]; then
+  contacts=validation/results/gnn/liquid_dimers
+  C=validation/results/gnn/charge_scale
+  [ -f work/gnn_contact2/gnn-liquids.pt ] || { echo "run CONTACT_ROUND2=1 first (work/gnn_contact2)" >&2; exit 2; }
+  tables=("contact_round2=$contacts/water_contact1/interaction/contact_round2/interaction_results.csv")
+  for s in 1.10 1.20; do
+    .venv/bin/python -m mlparams.validation.charge_scale --model-dir work/gnn_contact2 --scale "$s" \
+      --out "work/gnn_contact2_q$s"
+    MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact2_q$s" .venv/bin/mlparams validate density --liquids dev \
+      --only water --model gnn-liquids --engine openmm --profile screen --out "$C/q$s/density" --jobs 1 --quiet
+    MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact2_q$s" .venv/bin/mlparams validate interaction \
+      --dimers "$contacts/water_contact1/dimers" --model gnn-liquids --out "$C/q$s/water_contact1" --quiet
+    tables+=("contact_round2_q$s=$C/q$s/water_contact1/interaction_results.csv")
+  done
+  .venv/bin/python -m mlparams.liquid_dimers "$contacts/water_contact1/dimers" "${tables[@]}" \
+    --out "$C/contact_errors.md"
+fi
+
+# The slope round (README, "The slope of the contacts"): contact round 2's recipe again (from contact round 1, its
+# frames and density loss, both water folders) with the displaced contacts in the dimer loss and --slope-weight 5;
+# then its water contacts and slopes beside the other models'.
+if [ "${SLOPE_ROUND:-0}" = 1 ]; then
+  contacts=validation/results/gnn/liquid_dimers
+  [ -d "$contacts/water_contact1_slopes/dimers" ] || { echo "run SLOPES=1 first" >&2; exit 2; }
+  train_extra=(--slope-weight 5)
+  contact_round work/gnn_contact1/gnn-liquids.pt "$contacts/frames_contact1" \
+    "$contacts/contact_round1/density/density_results.csv" work/gnn_slope "$contacts/slope_round" \
+    "$contacts/water/dimers" "$contacts/water_contact1/dimers" "$contacts/water_contact1_slopes/dimers"
+  train_extra=()
+  slope_errors "$contacts/water_contact1_slopes" own_round1:gnn_own_o1 contact_round1:gnn_contact1 \
+    contact_round2:gnn_contact2 slope_round:gnn_slope
+  contact_errors "$contacts/water_contact1" own_round1:gnn_own_o1 contact_round1:gnn_contact1 \
+    contact_round2:gnn_contact2 slope_round:gnn_slope
 fi

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlparams.atomic_files import write_json
 from mlparams.errors import MlparamsError
 
 
@@ -107,16 +108,29 @@ def train(out, qm_set=None, cfg=None, dimer_sets=None, progress: bool = True, re
         "n_dimer_train": meta3["n_dimer_train"], "n_dimer_holdout": meta3["n_dimer_holdout"],
         "dimers_skipped": dimers.skipped,
     }
-    (out / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
+    write_json(out / "training.json", summary, indent=1)
     training_curves(meta1, meta2, meta3, out / "training.png")
     return summary
+
+
+def _pair_split(trainer, pairs) -> dict:
+    """Move the plus row of each displaced pair (rows minus, plus) to the minus row's side of the trainer's
+    dimer split; returns {"train": pairs, "holdout": pairs}."""
+    hold = np.isin(pairs[:, 0], trainer.dimer_holdout)
+    train_rows, hold_rows = set(trainer.dimer_train.tolist()), set(trainer.dimer_holdout.tolist())
+    for (_, plus), held in zip(pairs, hold):
+        (hold_rows if held else train_rows).add(int(plus))
+        (train_rows if held else hold_rows).discard(int(plus))
+    trainer.dimer_train = np.array(sorted(train_rows), dtype=int)
+    trainer.dimer_holdout = np.array(sorted(hold_rows), dtype=int)
+    return {"train": pairs[~hold], "holdout": pairs[hold]}
 
 
 def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: int = 10,
                   liquid_weight: float | None = None, learning_rate: float = 2e-5, threads: int = 2,
                   reweight: bool = True, every_molecule_penalty: bool = False, progress: bool = True,
                   fine_penalty: bool = False, density_loss=None, extra_dimers=(),
-                  extra_dimer_weight: float = 1.0) -> dict:
+                  extra_dimer_weight: float = 1.0, slope_weight: float = 0.0) -> dict:
     """The liquid stage (:mod:`mlparams.gnn.liquids`) from the heads file ``init`` (default: the shipped
     ``gnn.pt``), on frames that model sampled (``frames``: one or more ``buckingham sample-liquids --model gnn…``
     folders with per-frame histograms, each liquid from the first that holds it); writes
@@ -125,14 +139,17 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     which makes the loss the predicted density error (weight per unit mean |ln ρ error|, default
     :data:`~mlparams.gnn.liquids.DENSITY_LOSS_WEIGHT`) and the step a Newton step. ``extra_dimers``: folders (or
     files) of labelled dimers (``mlparams gnn liquid-dimers``) joining the training dimers, their loss weights times
-    ``extra_dimer_weight``; 20 % of them are held out like the others and reported apart."""
+    ``extra_dimer_weight``; 20 % of them are held out like the others and reported apart. Displaced dimers among
+    them (``mlparams gnn displaced-dimers``) keep each ± pair on one side of that split; ``slope_weight`` > 0 adds
+    the error of each pair's energy difference (the slope of the contact) to the loss."""
     import torch
 
+    from mlparams import liquid_dimers as ld
+    from mlparams.dimers import read_dimers
     from mlparams.gnn.datasets import GraphTable, conformer_pairs, default_qm_set, load_conformers, load_dimers
     from mlparams.gnn.graphs import batch
     from mlparams.gnn.liquids import (DEFAULT_LIQUIDS, DENSITY_LOSS_WEIGHT, LIQUID_WEIGHT, GnnPressureTerm,
                                       check_reference)
-    from mlparams.atomic_files import write_json
     from mlparams.gnn.predictor import GNN_MODELS, load, shipped_model_dir
     from mlparams.gnn.training import HeadTrainer, TrainingConfig
     from mlparams.model_files import save_model
@@ -147,6 +164,10 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
         if not Path(path).exists():
             raise MlparamsError(f"--extra-dimers {path} does not exist; give the dimers/ folder that "
                                 "'mlparams gnn liquid-dimers' wrote")
+    if slope_weight and not len(ld.displaced_pairs([d.info.get("name", "") for p in extra_dimers
+                                                    for d in read_dimers(p)])):
+        raise MlparamsError(f"--slope-weight {slope_weight}: no displaced dimer pairs among --extra-dimers; add the "
+                            "dimers/ folder of 'mlparams gnn displaced-dimers'")
     if liquid_weight is None:
         liquid_weight = LIQUID_WEIGHT if density_loss is None else DENSITY_LOSS_WEIGHT
     torch.set_num_threads(threads)
@@ -175,6 +196,7 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     trainer.heads.load_state_dict(reference.heads.state_dict())
     extra = np.isin(dimers.set_name, [s for s in np.unique(dimers.set_name) if s not in TRAINING_SETS])
     trainer.weights = np.where(extra, trainer.weights * extra_dimer_weight, trainer.weights)
+    slope_pairs = _pair_split(trainer, ld.displaced_pairs(dimers.name))
     extra_rows = {"train": np.intersect1d(trainer.dimer_train, np.flatnonzero(extra)),
                   "holdout": np.intersect1d(trainer.dimer_holdout, np.flatnonzero(extra)),
                   "training_sets_holdout": np.setdiff1d(trainer.dimer_holdout, np.flatnonzero(extra))}
@@ -184,7 +206,7 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
 
     extra_before = extra_rmse()
     result = trainer.stage_liquids(term, epochs, liquid_weight, learning_rate, progress, every_molecule_penalty,
-                                   fine_penalty)
+                                   fine_penalty, slope_pairs, slope_weight)
     if extra.any():
         result.update({"extra_dimers": extra_dimers, "extra_dimer_weight": extra_dimer_weight,
                        "extra_dimer_count": {k: int(len(v)) for k, v in extra_rows.items()},
@@ -316,7 +338,7 @@ def distributions(model: str, out, qm_set=None) -> dict:
         "molecule_charge_drift_before_shift_e": _quantiles(np.array(q_unconstrained)),
         "date": date.today().isoformat(),
     }
-    (out / f"distributions-{model}.json").write_text(json.dumps(stats, indent=1) + "\n")
+    write_json(out / f"distributions-{model}.json", stats, indent=1)
     return stats
 
 
@@ -407,7 +429,7 @@ def cmd_train_liquids(args) -> int:
                            args.liquid_weight, args.learning_rate, args.threads, not args.fixed_frames,
                            args.every_molecule_penalty, progress=not args.quiet, fine_penalty=args.fine_penalty,
                            density_loss=args.density_loss, extra_dimers=args.extra_dimers or (),
-                           extra_dimer_weight=args.extra_dimer_weight)
+                           extra_dimer_weight=args.extra_dimer_weight, slope_weight=args.slope_weight)
     for name, target, rho, before, after, ess in zip(report["liquids"], report["pressure_target_bar"],
                                                      report["density_sampled_g_cm3"], report["pressure_before_bar"],
                                                      report["pressure_after_bar"],
@@ -421,6 +443,9 @@ def cmd_train_liquids(args) -> int:
         label = "held-out dimers of the training sets" if part == "training_sets_holdout" else f"extra dimers, {part}"
         print(f"{label} ({report['extra_dimer_count'][part]}): RMSE {before:.2f} -> "
               f"{report['extra_dimer_rmse_after_kcal'][part]:.2f} kcal/mol")
+    for part, before in report.get("slope_rmse_before_kcal", {}).items():
+        print(f"displaced pairs, {part} ({report['slope_pair_count'][part]}): RMSE of E(+) - E(-) {before:.2f} -> "
+              f"{report['slope_rmse_after_kcal'][part]:.2f} kcal/mol")
     print(f"held-out dimers (all): RMSE {report['dimer_rmse_holdout_before_kcal']:.2f} -> "
           f"{report['dimer_rmse_holdout_kcal']:.2f} kcal/mol (epoch {report['best_epoch']})")
     return 0
@@ -439,10 +464,29 @@ def cmd_liquid_dimers(args) -> int:
     print(f"contact dimers in {cut}")
     if args.cut_only:
         return 0
-    result = ld.label_dimers(out, args.basis, args.limit, progress=not args.quiet)
+    return _label(out, args)
+
+
+def _label(out: Path, args) -> int:
+    from mlparams import liquid_dimers as ld
+
+    result = ld.label_dimers(out, args.basis, args.limit, progress=not args.quiet, jobs=args.jobs)
     print(f"{result['labelled']} dimers labelled in {result['folder']}; {result['failed']} failed "
           f"(see {out / ld.FAILURES})")
     return 0 if result["labelled"] else 1
+
+
+def cmd_displaced_dimers(args) -> int:
+    from mlparams import liquid_dimers as ld
+
+    if not Path(args.source).is_dir():
+        raise MlparamsError(f"{args.source} is not a folder; give the dimers/ folder of 'mlparams gnn liquid-dimers'")
+    out = check_out_dir(args.out)
+    cut = ld.displace_folder(args.source, out, args.step_angstrom)
+    print(f"displaced dimers in {cut}")
+    if args.cut_only:
+        return 0
+    return _label(out, args)
 
 
 def cmd_distributions(args) -> int:
@@ -452,7 +496,6 @@ def cmd_distributions(args) -> int:
 
 
 def cmd_benchmark(args) -> int:
-    from mlparams.atomic_files import write_json
     from mlparams.benchmarking import envelope
 
     result = benchmark(args.model, args.n_molecules, threads=args.threads)
@@ -460,6 +503,15 @@ def cmd_benchmark(args) -> int:
     for row in result["rows"]:
         print(f"batch {row['batch_size']:4d}: {row['molecules_per_second']:8.1f} molecules/s")
     return 0
+
+
+def _labelling_options(parser) -> None:
+    parser.add_argument("--basis", default="def2-tzvp", help="basis set (default def2-tzvp)")
+    parser.add_argument("--limit", type=int, default=None, help="label only the first N dimers")
+    parser.add_argument("--jobs", type=int, default=1, help="dimers labelled at a time, the cores shared (default 1)")
+    parser.add_argument("--cut-only", action="store_true", help="cut the dimers, do not label them")
+    parser.add_argument("--out", required=True, help="folder: unlabelled.xyz.gz, items/, dimers/ (resumes)")
+    parser.add_argument("--quiet", action="store_true")
 
 
 def add_parser(sub) -> None:
@@ -527,6 +579,9 @@ def add_parser(sub) -> None:
     tl.add_argument("--extra-dimers", nargs="+", default=None, metavar="DIMERS",
                     help="labelled dimers (the dimers/ folder of 'mlparams gnn liquid-dimers') joining the "
                          "training dimers")
+    tl.add_argument("--slope-weight", type=float, default=0.0,
+                    help="weight of the error of E(+step) - E(-step) of the displaced pairs among --extra-dimers "
+                         "('mlparams gnn displaced-dimers'), (kcal/mol)^2 units like the dimer loss (default 0: off)")
     tl.add_argument("--extra-dimer-weight", type=float, default=1.0,
                     help="factor on the loss weights of the --extra-dimers (default 1)")
     tl.add_argument("--quiet", action="store_true")
@@ -545,12 +600,16 @@ def add_parser(sub) -> None:
     ld.add_argument("--min-contact-nm", type=float, default=0.0,
                     help="above 0: only random pairs whose closest atoms lie beyond this distance, up to --contact-nm "
                          "(a shell beyond the contacts; no closest pair)")
-    ld.add_argument("--basis", default="def2-tzvp", help="basis set (default def2-tzvp)")
-    ld.add_argument("--limit", type=int, default=None, help="label only the first N dimers")
-    ld.add_argument("--cut-only", action="store_true", help="cut the dimers, do not label them")
-    ld.add_argument("--out", required=True, help="folder: unlabelled.xyz.gz, items/, dimers/ (resumes)")
-    ld.add_argument("--quiet", action="store_true")
+    _labelling_options(ld)
     ld.set_defaults(func=cmd_liquid_dimers)
+
+    dd = gsub.add_parser("displaced-dimers", help="labelled liquid dimers with molecule B moved rigidly by ± a step "
+                         "along the centre-of-mass line, labelled the same way: the slope dE/dR by central difference")
+    dd.add_argument("--from", dest="source", required=True, metavar="DIMERS",
+                    help="the dimers/ folder of 'mlparams gnn liquid-dimers'")
+    dd.add_argument("--step-angstrom", type=float, default=0.10, help="the step (Å, default 0.10)")
+    _labelling_options(dd)
+    dd.set_defaults(func=cmd_displaced_dimers)
 
     di = gsub.add_parser("distributions", help="σ, ε and charge distributions over the QM set (PNG + JSON)")
     di.add_argument("--model", choices=GNN_MODELS, default="gnn")

@@ -57,14 +57,18 @@ class GnnPredictor:
         return list(torch.split(h, [g.n_atoms for g in graphs]))
 
     def charges(self, graph, h) -> np.ndarray:
-        """Per-atom charges (e) of one molecule, summing exactly to its formal charge."""
+        """Per-atom charges (e) of one molecule, summing exactly to its formal charge. A model whose metadata
+        holds ``charge_scale`` s (an experiment: :mod:`mlparams.validation.charge_scale`) gives
+        q̄ + s·(q − q̄), q̄ the formal charge over the atom count: every bond dipole times s, the sum kept."""
         import torch
 
         with torch.no_grad():
             q = self.heads.charges(h, torch.zeros(len(h), dtype=torch.long),
                                    torch.tensor([float(graph.net_charge)], dtype=torch.float64), 1)
         q = q.numpy().astype(float)
-        return q - (q.sum() - graph.net_charge) / len(q)
+        q = q - (q.sum() - graph.net_charge) / len(q)
+        mean = graph.net_charge / len(q)
+        return mean + float(self.meta.get("charge_scale", 1.0)) * (q - mean)
 
     def pair_constants(self, h_a, h_b) -> np.ndarray:
         """(len(h_a), len(h_b), 14) non-covalent constants [C0, C1, C2..C13] (kcal/mol, Å)."""

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlparams.atomic_files import replacing
+from mlparams.atomic_files import replacing, write_json
 from mlparams.errors import MlparamsError
 from mlparams.units import HARTREE_IN_KCAL_PER_MOL
 
@@ -145,7 +145,7 @@ def generate(out, molecules_csv=None, n_conformers: int = 3, workers: int = 2, l
             s, k, item, error = fut.result()
             if item is None:
                 failures[item_key(s, k)] = f"{s} conformer {k}: {error}"
-                fail_path.write_text(json.dumps(failures, indent=1))
+                write_json(fail_path, failures, indent=1)
             else:
                 _write_item(out, item_key(s, k), item)
             if bar:

@@ -399,6 +399,26 @@ class HeadTrainer:
         with torch.no_grad():
             return tuple(float(self.molecule_loss(rows)[0]) for rows in (self.train_rows, self.val_rows))
 
+    def slope_loss(self, pairs):
+        """Mean squared error ((kcal/mol)²) of E(+step) − E(−step) over displaced-dimer ``pairs`` (rows: minus,
+        plus; :func:`mlparams.liquid_dimers.displaced_pairs`): the slope along the centre-of-mass line times the
+        span of the two steps."""
+        import torch
+
+        if not len(pairs):
+            return torch.zeros((), dtype=torch.float64)
+        e, _, _ = self.dim.energies(self.heads, self.h, self.charges(), np.asarray(pairs).ravel())
+        e = e.reshape(-1, 2)
+        ref = torch.as_tensor(self.dimers.e_ref_kcal[np.asarray(pairs)])
+        return (((e[:, 1] - e[:, 0]) - (ref[:, 1] - ref[:, 0])) ** 2).mean()
+
+    def slope_rmse(self, pairs) -> float:
+        """RMSE (kcal/mol) of E(+step) − E(−step) over ``pairs``."""
+        import torch
+
+        with torch.no_grad():
+            return float(torch.sqrt(self.slope_loss(pairs)))
+
     def dimer_rmse(self, rows) -> float:
         import torch
 
@@ -412,7 +432,8 @@ class HeadTrainer:
                                         "stage 3: dimer energies", progress)
 
     def stage_liquids(self, term, epochs: int, liquid_weight: float, learning_rate: float,
-                      progress=True, every_molecule_penalty: bool = False, fine_penalty: bool = False) -> dict:
+                      progress=True, every_molecule_penalty: bool = False, fine_penalty: bool = False,
+                      slope_pairs=None, slope_weight: float = 0.0) -> dict:
         """Stage 3 continued with liquid pressures: ``feats_net`` only (charges frozen, so the frames' Coulomb
         pressure stays exact), loss + ``liquid_weight`` × mean((P − P_exp)/100 bar)² on the reweighted frames
         of ``term`` (:class:`mlparams.gnn.liquids.GnnPressureTerm`) + the trust-region penalty on the effective
@@ -423,7 +444,9 @@ class HeadTrainer:
         step (their neat liquids' type pairs), not 16 random molecules' (a round without it bent the van der Waals
         term of two N–H···H–N pairs by 0.02 kJ/mol at 0.14 nm, README; it did not remove the bend);
         ``fine_penalty``: the penalty on :data:`FINE_PENALTY_GRID_A`, whose 0.01 Å steps see such a narrow
-        bend."""
+        bend. ``slope_pairs``: {"train": pairs, "holdout": pairs} of displaced dimers (rows minus, plus) whose
+        energy differences join the loss, ``slope_weight`` × :meth:`slope_loss` on the train pairs (the slope of the
+        contacts, which sets the virial and the pressure)."""
         import torch
 
         from mlparams.gnn.liquids import DENSITY_LOSS_DELTA
@@ -448,10 +471,25 @@ class HeadTrainer:
                 loss, p, ess = liquid_loss()
             return float(loss), [float(x) for x in p], [float(x) for x in ess]
 
+        slope_pairs = slope_pairs or {}
+        train_pairs = np.asarray(slope_pairs.get("train", np.zeros((0, 2), int)))
+
+        def extra_loss():
+            loss = liquid_loss()[0]
+            if slope_weight and len(train_pairs):
+                loss = loss + slope_weight * self.slope_loss(train_pairs)
+            return loss
+
+        slope_before = {k: self.slope_rmse(v) for k, v in slope_pairs.items() if len(v)}
         before = report()
         out = self._continue_on_dimers(epochs, learning_rate, self.cfg.seed + 3, "liquid stage", progress,
-                                       extra_loss=lambda: liquid_loss()[0], extra_report=report)
+                                       extra_loss=extra_loss, extra_report=report)
         after = report()
+        if slope_before:
+            out.update({"slope_weight": slope_weight,
+                        "slope_pair_count": {k: int(len(v)) for k, v in slope_pairs.items()},
+                        "slope_rmse_before_kcal": slope_before,
+                        "slope_rmse_after_kcal": {k: self.slope_rmse(v) for k, v in slope_pairs.items() if len(v)}})
         with torch.no_grad():
             fixed = [float(x) for x in term.pressures(self.heads, reweight=False)[0]]
         if term.bulk_modulus is not None:
