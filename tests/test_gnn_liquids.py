@@ -367,12 +367,12 @@ def test_own_density_table_pairs_the_target_with_the_results_npt_density(tmp_pat
 
 
 def test_shipped_liquid_model_is_the_recorded_fit_on_the_committed_frames_and_keeps_gnns_charges(gnn):
-    """gnn-liquids (contact round 2, README): on the committed frames it was fitted to it gives the fixed-frame
+    """gnn-liquids (the slope round, README): on the committed frames it was fitted to it gives the fixed-frame
     pressures its record holds (ethylene carbonate's closer than its starting model's to the equation-of-state
     target of the dense frames, thousands of bar up); charges equal to gnn's (charge_net frozen, checked per type by
-    GnnPressureTerm and here); the fit used the 0.01 Å short-range grid on every molecule and both committed folders
-    of water contact dimers, whose held-out part it predicts better than the model it started from; held-out
-    training dimers within 0.1 kcal/mol of gnn's."""
+    GnnPressureTerm and here); the fit used the 0.01 Å short-range grid on every molecule, both committed folders
+    of water contact dimers and the displaced contacts with a slope weight, and predicts the held-out contacts and
+    their slopes better than the model it started from; held-out training dimers within 0.1 kcal/mol of gnn's."""
     import torch
 
     from mlparams.gnn.liquids import GnnPressureTerm, liquid_types
@@ -383,8 +383,11 @@ def test_shipped_liquid_model_is_the_recorded_fit_on_the_committed_frames_and_ke
     assert meta["reweighting"] and meta["fine_penalty"] and meta["every_molecule_penalty"]
     assert set(meta["liquids"]) == {"ethylene carbonate", "ethanol", "n-octane"}
     assert meta["extra_dimers"] == ["validation/results/gnn/liquid_dimers/water/dimers",
-                                    "validation/results/gnn/liquid_dimers/water_contact1/dimers"]
+                                    "validation/results/gnn/liquid_dimers/water_contact1/dimers",
+                                    "validation/results/gnn/liquid_dimers/water_contact1_slopes/dimers"]
     assert meta["extra_dimer_rmse_after_kcal"]["holdout"] < meta["extra_dimer_rmse_before_kcal"]["holdout"]
+    assert meta["slope_weight"] > 0 and meta["slope_pair_count"]["holdout"] > 0
+    assert meta["slope_rmse_after_kcal"]["holdout"] < meta["slope_rmse_before_kcal"]["holdout"]
     root = Path(__file__).resolve().parent.parent
     frames = [lp.load_frames(root / meta["frames"][name], [name])[0] for name in meta["liquids"]]
     term = GnnPressureTerm(frames, None, model)  # raises unless the frames' charges are the model's

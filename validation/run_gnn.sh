@@ -368,4 +368,22 @@ if [ "${SLOPE_ROUND:-0}" = 1 ]; then
     contact_round2:gnn_contact2 slope_round:gnn_slope
   contact_errors "$contacts/water_contact1" own_round1:gnn_own_o1 contact_round1:gnn_contact1 \
     contact_round2:gnn_contact2 slope_round:gnn_slope
+  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_slope" .venv/bin/mlparams validate density --liquids dev --model gnn-liquids \
+    --engine openmm --profile quick --out "$contacts/slope_round/quick" --jobs 2 --quiet
+  # The slope round ships as gnn-liquids: contact round 2's quick run moves beside its other results, and the slope
+  # round's results become the shipped model's (tests/test_gnn_liquids.py checks the model against its record).
+  if [ -d validation/results/density/quick/gnn-liquids ] && [ ! -d "$contacts/contact_round2/quick" ]; then
+    mv validation/results/density/quick/gnn-liquids "$contacts/contact_round2/quick"
+  fi
+  cp work/gnn_slope/gnn-liquids.pt work/gnn_slope/gnn-liquids.json mlparams/data/models/gnn/
+  rm -rf validation/results/density/openmm-screen/gnn-liquids validation/results/density/quick/gnn-liquids
+  cp -r "$contacts/slope_round/density" validation/results/density/openmm-screen/gnn-liquids
+  cp -r "$contacts/slope_round/quick" validation/results/density/quick/gnn-liquids
+  for set in s22 basepairs jsch; do
+    rm -rf "validation/results/interaction/$set/gnn-liquids"
+    cp -r "$contacts/slope_round/interaction/$set" "validation/results/interaction/$set/gnn-liquids"
+  done
+  .venv/bin/mlparams validate compare-densities gnn=validation/results/density/quick/gnn \
+    gnn-molecules=validation/results/density/quick/gnn-molecules gnn-liquids=validation/results/density/quick/gnn-liquids \
+    --out validation/results/density/quick/comparison
 fi
