@@ -214,9 +214,15 @@ def displace_folder(dimers_folder, out, step_angstrom: float = DISPLACEMENT_STEP
 
 def displaced_pairs(names) -> np.ndarray:
     """Rows (minus, plus) of the displaced-dimer pairs among ``names`` (X-dmS and X-dpS, both present), in the
-    order of the minus rows."""
+    order of the minus rows. Displaced names must be unique (two folders cut at the same frame and molecule indices
+    would pair one folder's minus with the other's plus)."""
     import re
+    from collections import Counter
 
+    twice = sorted(n for n, c in Counter(map(str, names)).items() if c > 1 and re.search(r"-d[mp]\d+\.\d+$", n))
+    if twice:
+        raise MlparamsError(f"{len(twice)} displaced dimer name(s) appear more than once among the dimers (first: "
+                            f"{twice[0]}); give each folder's dimers distinct names")
     index = {str(n): k for k, n in enumerate(names)}
     out = []
     for k, n in enumerate(names):

@@ -241,3 +241,7 @@ def test_displaced_pairs_match_minus_and_plus_by_name():
     names = ["w-1-dp0.10", "s22-x", "w-1-dm0.10", "w-2-dm0.10", "w-3-dm0.05", "w-3-dp0.05", "w-2-dp0.20"]
     np.testing.assert_array_equal(ld.displaced_pairs(names), [[2, 0], [4, 5]])
     assert ld.displaced_pairs(["a", "b"]).shape == (0, 2)
+    # Two folders cut at the same frame and molecules would pair across folders: refused; plain names may repeat.
+    assert ld.displaced_pairs(["a", "a", "w-1-dm0.10", "w-1-dp0.10"]).tolist() == [[2, 3]]
+    with pytest.raises(ld.MlparamsError, match="w-1-dm0.10.*distinct names"):
+        ld.displaced_pairs(["w-1-dm0.10", "w-1-dp0.10", "w-1-dm0.10"])

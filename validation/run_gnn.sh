@@ -387,3 +387,28 @@ if [ "${SLOPE_ROUND:-0}" = 1 ]; then
     gnn-molecules=validation/results/density/quick/gnn-molecules gnn-liquids=validation/results/density/quick/gnn-liquids \
     --out validation/results/density/quick/comparison
 fi
+
+# The second slope round (README, "A second slope round"): water contacts cut from the slope round's own water (at the
+# density its screen run found), labelled, and each moved by -0.10 and +0.10 A and labelled again, as above; then the
+# slope round's recipe (from contact round 1, on its frames and density loss) with these in the dimer loss and the
+# slope pairs too; its screen densities and dimer sets, and every model on the new contacts and slopes.
+# Needs work/gnn_contact1, work/gnn_contact2 and work/gnn_slope (SLOPE_ROUND).
+if [ "${SLOPE_ROUND2:-0}" = 1 ]; then
+  contacts=validation/results/gnn/liquid_dimers
+  for w in gnn_contact1 gnn_contact2 gnn_slope; do
+    [ -f "work/$w/gnn-liquids.pt" ] || { echo "work/$w is missing: run SLOPE_ROUND=1 first" >&2; exit 2; }
+  done
+  W=$contacts/water_slope1
+  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_slope" .venv/bin/mlparams gnn liquid-dimers --liquids water \
+    --model gnn-liquids --density-from "$contacts/slope_round/density/density_results.csv" --frames 24 --per-frame 5 \
+    --jobs 2 --out "$W" --quiet
+  .venv/bin/mlparams gnn displaced-dimers --from "$W/dimers" --step-angstrom 0.10 --jobs 2 --out "${W}_slopes" --quiet
+  train_extra=(--slope-weight 5)
+  contact_round work/gnn_contact1/gnn-liquids.pt "$contacts/frames_contact1" \
+    "$contacts/contact_round1/density/density_results.csv" work/gnn_slope2 "$contacts/slope_round2" \
+    "$contacts/water/dimers" "$contacts/water_contact1/dimers" "$contacts/water_contact1_slopes/dimers" \
+    "$W/dimers" "${W}_slopes/dimers"
+  train_extra=()
+  contact_errors "$W" contact_round2:gnn_contact2 slope_round:gnn_slope slope_round2:gnn_slope2
+  slope_errors "${W}_slopes" contact_round2:gnn_contact2 slope_round:gnn_slope slope_round2:gnn_slope2
+fi

@@ -439,7 +439,8 @@ class HeadTrainer:
         of ``term`` (:class:`mlparams.gnn.liquids.GnnPressureTerm`) + the trust-region penalty on the effective
         sample size; when the term holds the sampling model's bulk moduli, ``liquid_weight`` × the mean
         pseudo-Huber of the predicted ln-density errors instead (each liquid weighed by how far its density
-        would move, not by its pressure). Keeps the epoch with the lowest held-out dimer MSE + liquid term.
+        would move, not by its pressure). Keeps the epoch with the lowest held-out dimer MSE + liquid term (the
+        slope term is trained on and recorded in ``liquid_history``, not scored: the shipped slope round chose so).
         ``every_molecule_penalty``: the short-range penalty covers every atom pair of every table molecule each
         step (their neat liquids' type pairs), not 16 random molecules' (a round without it bent the van der Waals
         term of two N–H···H–N pairs by 0.02 kJ/mol at 0.14 nm, README; it did not remove the bend);
@@ -466,13 +467,17 @@ class HeadTrainer:
             x = term.density_errors(p) / DENSITY_LOSS_DELTA
             return liquid_weight * DENSITY_LOSS_DELTA * torch.mean(torch.sqrt(1.0 + x**2) - 1.0) + trust, p, ess
 
-        def report():
-            with torch.no_grad():
-                loss, p, ess = liquid_loss()
-            return float(loss), [float(x) for x in p], [float(x) for x in ess]
-
         slope_pairs = slope_pairs or {}
         train_pairs = np.asarray(slope_pairs.get("train", np.zeros((0, 2), int)))
+
+        def report():
+            """(liquid loss, pressures / bar, effective sample fractions[, slope RMSE by split / kcal/mol])."""
+            with torch.no_grad():
+                loss, p, ess = liquid_loss()
+            row = (float(loss), [float(x) for x in p], [float(x) for x in ess])
+            if any(len(v) for v in slope_pairs.values()):
+                row += ({k: self.slope_rmse(v) for k, v in slope_pairs.items() if len(v)},)
+            return row
 
         def extra_loss():
             loss = liquid_loss()[0]
@@ -523,13 +528,19 @@ class HeadTrainer:
         rng = np.random.default_rng(seed)
         self.noise_generator.manual_seed(seed)
 
-        def score(hold):
-            return hold if extra_report is None else hold**2 + extra_report()[0]
+        extra_history = []
+
+        def score(epoch, hold):
+            """Held-out dimer RMSE, or its square + ``extra_report()[0]`` (the row kept in ``extra_history``)."""
+            if extra_report is None:
+                return hold
+            row = extra_report()
+            extra_history.append((epoch, *row))
+            return hold**2 + row[0]
 
         before = self.dimer_rmse(self.dimer_holdout)
-        best = (score(before), copy.deepcopy(self.heads.state_dict()), 0, before)
+        best = (score(0, before), copy.deepcopy(self.heads.state_dict()), 0, before)
         history = [(0, self.dimer_rmse(self.dimer_train), before)]
-        extra_history = [(0, *extra_report())] if extra_report else []
         bar = _bar(epochs, desc, progress)
         for epoch in range(epochs):
             order = rng.permutation(self.dimer_train)
@@ -550,9 +561,7 @@ class HeadTrainer:
             if epoch % 5 == 4 or epoch == epochs - 1:
                 hold = self.dimer_rmse(self.dimer_holdout)
                 history.append((epoch + 1, self.dimer_rmse(self.dimer_train), hold))
-                if extra_report:
-                    extra_history.append((epoch + 1, *extra_report()))
-                value = score(hold)
+                value = score(epoch + 1, hold)
                 if value < best[0]:
                     best = (value, copy.deepcopy(self.heads.state_dict()), epoch + 1, hold)
             _tick(bar, history)
