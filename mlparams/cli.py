@@ -476,21 +476,35 @@ def cmd_validate_interaction(args) -> int:
     return 0
 
 
-def cmd_compare_densities(args) -> int:
-    from mlparams.validation.density import compare
-
+def _label_folders(specs) -> dict:
+    """{label: folder} from LABEL=FOLDER arguments."""
     folders = {}
-    for spec in args.results:
+    for spec in specs:
         label, sep, folder = spec.partition("=")
         if not sep:
             raise MlparamsError(f"give results as LABEL=FOLDER, e.g. gaff2=validation/results/density/openmm/gaff2; got {spec!r}")
         folders[label] = folder
-    result = compare(folders, args.out)
+    return folders
+
+
+def cmd_compare_densities(args) -> int:
+    from mlparams.validation.density import compare
+
+    result = compare(_label_folders(args.results), args.out)
     for label, s in result["stats"].items():
         if s["n_common"]:
             print(f"{label}: {s['n_common']} common liquids, mean unsigned {s['mean_unsigned_rel_pct']:.2f} %, "
                   f"mean signed {s['mean_signed_rel_pct']:+.2f} %")
     print(f"wrote {Path(args.out).with_suffix('.md')} and {Path(args.out).with_suffix('.png')}")
+    return 0
+
+
+def cmd_compare_rdf(args) -> int:
+    from mlparams.validation.structure import compare, liquid_slug
+
+    print(compare(_label_folders(args.results), args.liquid, args.out), end="")
+    slug = liquid_slug(args.liquid)
+    print(f"wrote {Path(args.out) / f'rdf_{slug}.md'} and rdf_{slug}.png")
     return 0
 
 
@@ -716,6 +730,12 @@ def build_parser() -> argparse.ArgumentParser:
                                                "several with + (one model run into two folders)")
     vc.add_argument("--out", required=True, help="output stem: writes OUT.md and OUT.png")
     vc.set_defaults(func=cmd_compare_densities)
+    vr = vsub.add_parser("compare-rdf", help="one liquid's intermolecular g(r) from several density runs, with "
+                                             "first-shell peaks and coordination numbers")
+    vr.add_argument("results", nargs="+", help="LABEL=FOLDER of a density run that holds rdf/<liquid>.csv")
+    vr.add_argument("--liquid", required=True, help="liquid name, e.g. water")
+    vr.add_argument("--out", required=True, help="folder: writes rdf_<liquid>.md and rdf_<liquid>.png")
+    vr.set_defaults(func=cmd_compare_rdf)
     vk = vsub.add_parser("density-cost", help="minutes per liquid and error reached, from density result folders")
     vk.add_argument("results", nargs="+", help="folders written by validate density")
     vk.add_argument("--out", required=True, help="output stem: writes OUT.md and OUT.json")

@@ -62,6 +62,88 @@ def test_quick_run_resumes_and_keeps_failures(tmp_path, engine):
     stamp = (out / "density_results.csv").stat().st_mtime_ns
     again = run(str(liquids), "gaff2", engine, out, profile="quick", progress=False)  # resume: nothing left to do
     assert again["n_liquids"] == 2 and (out / "density_results.csv").stat().st_mtime_ns == stamp
+    _check_structure(out, engine)
+
+
+def _check_structure(out, engine):
+    """MDAnalysis reads the engine's trajectory and topology: its box gives the engine's density series, its g(r)
+    equals an independent NumPy minimum-image histogram over the same frames, water's shells are where water's are."""
+    from mlparams.validation import structure
+
+    u = structure.universe(out / "work" / "water", engine)
+    series = np.loadtxt(out / "series" / "water.csv", delimiter=",", skiprows=1)
+    n = len(series)
+    np.testing.assert_allclose(structure.density_series(u)[-n:], series[:, 1], atol=2e-4)  # float32 box in DCD
+    r, g, partners = structure.rdfs(u, n, start=0)
+    elements = np.asarray(u.atoms.elements)
+    molecule = np.asarray(u.atoms.resindices)
+    edges = np.concatenate([[0.0], r + 0.5 * (r[1] - r[0])])
+    for pair in ("O-O", "O-H"):
+        a, b = (elements == e for e in pair.split("-"))
+        counts, volume = np.zeros(len(r)), 0.0
+        other = molecule[a][:, None] != molecule[b][None, :]
+        for ts in u.trajectory[-n:]:
+            box = ts.dimensions[:3].astype(float) / 10.0
+            d = u.atoms.positions[a][:, None, :] / 10.0 - u.atoms.positions[b][None, :, :] / 10.0
+            d -= box * np.round(d / box)
+            counts += np.histogram(np.linalg.norm(d, axis=-1)[other], bins=edges)[0]
+            volume += np.prod(box)
+        pairs = other.sum()
+        reference = counts / (n * 4.0 / 3.0 * np.pi * np.diff(edges**3) * pairs / (volume / n))
+        np.testing.assert_allclose(g[pair], reference, atol=0.03)
+        assert partners[pair] == pytest.approx(pairs / a.sum() / (volume / n), rel=1e-6)
+        assert np.mean(g[pair][r > r[-1] - 0.1]) == pytest.approx(1.0, abs=0.06)  # no intramolecular deficit
+    oo, oh = (structure.first_shell(r, g[p], partners[p]) for p in ("O-O", "O-H"))
+    assert 0.26 < oo["peak_nm"] < 0.30 and oo["peak_g"] > 1.8 and 3.5 < oo["coordination"] < 6.5
+    assert 0.17 < oh["peak_nm"] < 0.20 and 1.2 < oh["coordination"] < 2.5  # the hydrogen bond, not the 0.32 nm peak
+    r_file, g_file, _ = structure.read_rdf(out / "rdf" / "water.csv")  # the run's own file: equilibrated frames
+    assert set(g_file) == {"O-O", "O-H", "H-H"} and np.allclose(r_file, r, atol=1e-4)
+    assert (out / "rdf.png").is_file()
+
+
+def _water_like_g(r, peak=0.28):
+    """1 + a first peak (height 2) at ``peak``, a dip to about 0.2 at ``peak`` + 0.06 nm and a second shell at
+    ``peak`` + 0.17 nm; zero inside 0.24 nm."""
+    return np.where(r < 0.24, 0.0, 1.0 + 2.0 * np.exp(-((r - peak) / 0.02) ** 2)
+                    - 0.8 * np.exp(-((r - peak - 0.06) / 0.02) ** 2) + 0.3 * np.exp(-((r - peak - 0.17) / 0.03) ** 2))
+
+
+def test_first_shell_of_a_known_curve():
+    """Peak, minimum and coordination number of a g(r) made of known pieces; n, a sum over 0.005 nm bins, against
+    scipy's quad of 4πρ ∫ g r² dr to the same bound."""
+    from scipy.integrate import quad
+
+    from mlparams.validation.structure import first_shell
+
+    r = np.arange(0.0025, 1.0, 0.005)
+    g = _water_like_g(r)
+    s = first_shell(r, g, 33.0)
+    assert s["peak_nm"] == pytest.approx(0.28, abs=0.006) and s["peak_g"] == pytest.approx(2.9, abs=0.15)
+    assert s["min_nm"] == r[np.argmin(np.where((r > 0.28) & (r < 0.4), g, 9.0))]
+    exact = 4.0 * np.pi * 33.0 * quad(lambda x: float(_water_like_g(np.array(x))) * x**2, 0.24, s["min_nm"] + 0.0025,
+                                      points=[0.28])[0]
+    assert s["coordination"] == pytest.approx(exact, rel=0.02)
+
+
+def test_compare_rdf_cli(run_cli, tmp_path):
+    """Two runs' g(r) side by side, and a missing liquid refused in one line."""
+    from mlparams.validation.structure import write_rdf
+
+    r = np.arange(0.0025, 0.8, 0.005)
+    for label, peak in (("a", 0.28), ("b", 0.29)):
+        g = _water_like_g(r, peak)
+        write_rdf(tmp_path / label / "rdf" / "water.csv", r, {"O-O": g, "O-H": g, "H-H": g},
+                  {"O-O": 33.0, "O-H": 66.0, "H-H": 66.0})
+    res = run_cli("validate", "compare-rdf", f"a={tmp_path / 'a'}", f"b={tmp_path / 'b'}", "--liquid", "water",
+                  "--out", str(tmp_path / "cmp"))
+    assert res.returncode == 0, res.stderr
+    table = (tmp_path / "cmp" / "rdf_water.md").read_text()
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines() if line.startswith("| ")]
+    rows = {(c[0], c[1]): float(c[2]) for c in cells[1:]}
+    assert len(rows) == 6 and rows[("b", "O-O")] - rows[("a", "O-O")] == pytest.approx(0.01, abs=0.006)
+    assert (tmp_path / "cmp" / "rdf_water.png").is_file()
+    bad = run_cli("validate", "compare-rdf", f"a={tmp_path / 'a'}", "--liquid", "ethanol", "--out", str(tmp_path / "x"))
+    assert bad.returncode != 0 and "ethanol.csv is missing" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
 
 def test_cli_density_errors_are_one_line(run_cli, tmp_path):

@@ -15,7 +15,10 @@ Protocol (the same in both engines; :data:`PROFILES`):
   barostat (every 25 steps). LAMMPS: Nosé–Hoover thermostat and barostat (``fix npt``, damping 100 and
   1000 fs): the thermostat and barostat differ, the ensemble is the same;
 * density sampled every ``sample_ps``; equilibration detected as the start that maximises the number of
-  uncorrelated samples (Chodera, JCTC 12, 1799 (2016)); error = standard deviation / √(effective samples).
+  uncorrelated samples (Chodera, JCTC 12, 1799 (2016)); error = standard deviation / √(effective samples);
+* the NPT trajectory (one frame per density sample) stays in DIR/work/<liquid>/ with the engine's topology;
+  MDAnalysis reads it for the intermolecular g(r) of every element pair over the equilibrated frames
+  (DIR/rdf/<liquid>.csv, DIR/rdf.png; :mod:`mlparams.validation.structure`).
 
 Each finished liquid is written to DIR/density_results.csv at once; a rerun skips the liquids already there; a
 liquid that fails (packing, antechamber, NaN, a collapsed or exploded box) is recorded with its reason and the
@@ -43,6 +46,7 @@ import numpy as np
 from mlparams.atomic_files import replacing, write_json, write_text
 from mlparams.errors import DataFormatError, MissingFileError, MlparamsError
 from mlparams.parallel import process_pool
+from mlparams.validation import structure
 
 REQUIRED = ("name", "smiles", "T_K", "P_kPa", "density_g_cm3")
 COLUMNS = ("name", "smiles", "T_K", "rho_exp", "rho_sim", "rho_sim_err", "rel_err_pct", "n_molecules",
@@ -172,6 +176,13 @@ def _run_openmm(msys, protocol: Protocol, T: float, P_bar: float, threads: int, 
     sim.step(int(round(protocol.nvt_ps * 1000 / protocol.timestep_fs)))
     barostat.setFrequency(25)
     sim.context.reinitialize(preserveState=True)
+    # The production trajectory, one frame per density sample, and its topology (validation/structure.py).
+    from openmm.app import DCDReporter, PDBFile
+
+    state = sim.context.getState(getPositions=True, enforcePeriodicBox=True)
+    with open(workdir / structure.TOPOLOGY["openmm"], "w") as fh:
+        PDBFile.writeFile(sim.topology, state.getPositions(), fh)
+    sim.reporters.append(DCDReporter(str(workdir / structure.TRAJECTORY), steps_per_sample, enforcePeriodicBox=True))
     times, rhos = [], []
     for _ in range(int(round(protocol.npt_ps / protocol.sample_ps))):
         try:
@@ -210,6 +221,7 @@ def _run_lammps(msys, protocol: Protocol, T: float, P_bar: float, threads: int, 
         f"fix nvt all nvt temp {T} {T} {100 * dt}", f"run {int(round(protocol.nvt_ps * 1000 / dt))}", "unfix nvt",
         "reset_timestep 0", f"fix npt all npt temp {T} {T} {100 * dt} iso {P_bar} {P_bar} {1000 * dt}",
         "thermo_style custom step time density pe", f"thermo {every}", "thermo_modify norm no",
+        f"dump production all dcd {every} {structure.TRAJECTORY}",
         f"run {int(round(protocol.npt_ps * 1000 / dt))}",
     ]
     (workdir / "in.density").write_text("\n".join(deck) + "\n")
@@ -271,6 +283,7 @@ def run_liquid(row: dict, model: str, engine: str, protocol: Protocol, threads: 
         n = _box_size(species, protocol, out["rho_exp"])
         out["n_molecules"] = n
         msys = build_system([species], [n], model, density_g_cm3=protocol.packing_fraction * out["rho_exp"], seed=7)
+        structure.write_atoms(msys, work)
         T, P_bar = float(row["T_K"]), float(row["P_kPa"]) / 100.0
         runner = _run_openmm if engine == "openmm" else _run_lammps
         times, rhos = runner(msys, protocol, T, P_bar, threads, work)
@@ -283,6 +296,11 @@ def run_liquid(row: dict, model: str, engine: str, protocol: Protocol, threads: 
         out.update(rho_sim=stats["mean"], rho_sim_err=stats["error"],
                    rel_err_pct=100.0 * (stats["mean"] - out["rho_exp"]) / out["rho_exp"],
                    production_ps=float(times[-1] - times[stats["t0_index"]]), status="ok")
+        try:  # the structure of the equilibrated frames; a failure here keeps the density
+            structure.liquid_rdfs(work, engine, len(rhos), stats["t0_index"], work / "rdf.csv")
+            out["rdf"] = str(work / "rdf.csv")
+        except Exception as exc:
+            out["rdf_error"] = f"{exc.__class__.__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
     except SimulationFailed as exc:
         out["status"] = f"failed: {exc}"
         series = exc.series if exc.series[0] else None
@@ -296,8 +314,7 @@ def run_liquid(row: dict, model: str, engine: str, protocol: Protocol, threads: 
     return out
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
+_slug = structure.liquid_slug
 
 
 def split_names(spec: str, known) -> list[str]:
@@ -357,6 +374,10 @@ def run(liquids: str, model: str, engine: str, out, profile: str = "default", jo
             res.pop("traceback", None)
             if series:
                 _write_series(out / "series" / f"{_slug(res['name'])}.csv", *series)
+            if res.get("rdf"):
+                write_text(out / "rdf" / f"{_slug(res['name'])}.csv", Path(res["rdf"]).read_text())
+            if res.get("rdf_error"):
+                print(f"{res['name']}: no g(r) ({res['rdf_error']})", file=sys.stderr)
             done[res["name"]] = {k: res.get(k) for k in COLUMNS}
             _write_results(results_path, done, [r["name"] for r in read_liquids(liquids)])
             if bar:
@@ -470,6 +491,7 @@ def plots(done: dict, out: Path, title: str) -> None:
         fig.suptitle(f"density vs time: {title} (dashed: experiment)")
         fig.tight_layout()
         save_figure(fig, out / "density_vs_time.png")
+    structure.plot_rdfs(out, done, title)
 
 
 
