@@ -446,6 +446,7 @@ def test_slope_weight_fits_the_energy_differences_of_displaced_pairs(liquid_fram
     assert slopes[0] == pytest.approx(before, rel=1e-9)
     assert slopes[1]["train"] < 0.9 * before["train"]
     assert report["slope_rmse_after_kcal"] == pytest.approx(slopes[report["best_epoch"]], rel=1e-9)
+    assert (out / "liquid_stage.png").is_file()  # with a third panel, the slope history
     assert "displaced pairs, train" in res.stdout
     plain = Path(__file__).parents[1] / "validation/results/gnn/liquid_dimers/water/dimers"
     bad = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--liquids", "ethanol",

@@ -231,15 +231,14 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
 
 
 def liquid_stage_plot(report: dict, path) -> None:
-    """Pressure on the frames and held-out dimer RMSE over the liquid stage's epochs."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """Pressure on the frames and held-out dimer RMSE over the liquid stage's epochs, and the displaced pairs'
+    E(+) − E(−) RMSE when the stage had slope pairs (``liquid_history`` rows with a fifth entry)."""
+    from mlparams.plotting import plt, save_figure
 
     hist = report["liquid_history"]
     epochs = [row[0] for row in hist]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    slopes = [row[4] for row in hist if len(row) > 4]
+    fig, axes = plt.subplots(1, 3 if slopes else 2, figsize=(16 if slopes else 11, 3.8))
     # The target is the experimental pressure for frames at the experimental density, and the equation-of-state
     # pressure that moves the model to experiment for frames at its own density (LiquidFrames.target_bar).
     targets = report.get("pressure_target_bar") or report["pressure_experiment_bar"]
@@ -256,9 +255,16 @@ def liquid_stage_plot(report: dict, path) -> None:
     axes[1].set_xlabel("epoch")
     axes[1].set_ylabel("E_int RMSE / kcal mol⁻¹")
     axes[1].legend()
+    if slopes:
+        for split in slopes[0]:
+            axes[2].plot(epochs[-len(slopes):], [row[split] for row in slopes], marker="o", label=f"{split} pairs")
+        axes[2].axvline(report["best_epoch"], color="k", ls=":", lw=0.8, label="state kept")
+        axes[2].set_xlabel("epoch")
+        axes[2].set_ylabel("E(+) − E(−) RMSE / kcal mol⁻¹")
+        axes[2].set_title("displaced pairs (the contacts' slope)")
+        axes[2].legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def training_curves(meta1, meta2, meta3, path) -> None:
