@@ -502,7 +502,7 @@ def cmd_compare_densities(args) -> int:
 def cmd_compare_rdf(args) -> int:
     from mlparams.validation.structure import compare, liquid_slug
 
-    print(compare(_label_folders(args.results), args.liquid, args.out), end="")
+    print(compare(_label_folders(args.results), args.liquid, args.out, args.within_nm), end="")
     slug = liquid_slug(args.liquid)
     print(f"wrote {Path(args.out) / f'rdf_{slug}.md'} and rdf_{slug}.png")
     return 0
@@ -734,6 +734,8 @@ def build_parser() -> argparse.ArgumentParser:
                                              "first-shell peaks and coordination numbers")
     vr.add_argument("results", nargs="+", help="LABEL=FOLDER of a density run that holds rdf/<liquid>.csv")
     vr.add_argument("--liquid", required=True, help="liquid name, e.g. water")
+    vr.add_argument("--within-nm", type=float, default=None,
+                    help="also the coordination number within this radius (nm), e.g. 0.336 for water's O-O")
     vr.add_argument("--out", required=True, help="folder: writes rdf_<liquid>.md and rdf_<liquid>.png")
     vr.set_defaults(func=cmd_compare_rdf)
     vk = vsub.add_parser("density-cost", help="minutes per liquid and error reached, from density result folders")

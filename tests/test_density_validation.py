@@ -113,7 +113,7 @@ def test_first_shell_of_a_known_curve():
     scipy's quad of 4πρ ∫ g r² dr to the same bound."""
     from scipy.integrate import quad
 
-    from mlparams.validation.structure import first_shell
+    from mlparams.validation.structure import coordination_within, first_shell
 
     r = np.arange(0.0025, 1.0, 0.005)
     g = _water_like_g(r)
@@ -123,6 +123,7 @@ def test_first_shell_of_a_known_curve():
     exact = 4.0 * np.pi * 33.0 * quad(lambda x: float(_water_like_g(np.array(x))) * x**2, 0.24, s["min_nm"] + 0.0025,
                                       points=[0.28])[0]
     assert s["coordination"] == pytest.approx(exact, rel=0.02)
+    assert coordination_within(r, g, 33.0, s["min_nm"]) == pytest.approx(s["coordination"], rel=1e-12)
 
 
 def test_compare_rdf_cli(run_cli, tmp_path):
@@ -135,12 +136,13 @@ def test_compare_rdf_cli(run_cli, tmp_path):
         write_rdf(tmp_path / label / "rdf" / "water.csv", r, {"O-O": g, "O-H": g, "H-H": g},
                   {"O-O": 33.0, "O-H": 66.0, "H-H": 66.0})
     res = run_cli("validate", "compare-rdf", f"a={tmp_path / 'a'}", f"b={tmp_path / 'b'}", "--liquid", "water",
-                  "--out", str(tmp_path / "cmp"))
+                  "--within-nm", "0.336", "--out", str(tmp_path / "cmp"))
     assert res.returncode == 0, res.stderr
     table = (tmp_path / "cmp" / "rdf_water.md").read_text()
     cells = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines() if line.startswith("| ")]
     rows = {(c[0], c[1]): float(c[2]) for c in cells[1:]}
     assert len(rows) == 6 and rows[("b", "O-O")] - rows[("a", "O-O")] == pytest.approx(0.01, abs=0.006)
+    assert "n(≤ 0.336 nm)" in table and all(len(c) == 7 for c in cells)
     assert (tmp_path / "cmp" / "rdf_water.png").is_file()
     bad = run_cli("validate", "compare-rdf", f"a={tmp_path / 'a'}", "--liquid", "ethanol", "--out", str(tmp_path / "x"))
     assert bad.returncode != 0 and "ethanol.csv is missing" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1

@@ -33,6 +33,7 @@ ATOMS = "atoms.json"
 RDF_BIN_NM = 0.005
 RDF_MAX_NM = 1.0
 SHELL_SMOOTHING_BINS = 5
+FIRST_PEAK_ONSET = 0.5
 AMU_PER_A3_IN_G_PER_CM3 = 1.66053906660  # 1 Da / Å³ in g/cm³
 
 
@@ -128,13 +129,14 @@ def rdfs(u, n_frames: int, start: int = 0, r_max_nm: float = RDF_MAX_NM, bin_nm:
 
 def first_shell(r_nm, g, partner_density_per_nm3: float) -> dict:
     """The first peak of g(r), the first minimum after it (nm) and the coordination number up to that minimum.
-    On g smoothed over :data:`SHELL_SMOOTHING_BINS` bins: the peak is where g, having risen above 1, first stops
-    rising (water's O-H: the hydrogen bond at 0.18 nm, not the higher second peak); the minimum where it then first
-    stops falling. Heights are of the smoothed curve; n integrates the unsmoothed g."""
+    On g smoothed over :data:`SHELL_SMOOTHING_BINS` bins: the peak is where g, having risen above
+    :data:`FIRST_PEAK_ONSET`, first stops rising (water's O-H: the hydrogen bond at 0.18 nm, not the higher second
+    peak, even where the hydrogen bond's peak stays below 1); the minimum where it then first stops falling. Heights
+    are of the smoothed curve; n integrates the unsmoothed g."""
     r_nm, g = np.asarray(r_nm, float), np.asarray(g, float)
     half = SHELL_SMOOTHING_BINS // 2
     smooth = np.convolve(np.pad(g, half, mode="edge"), np.ones(2 * half + 1) / (2 * half + 1), mode="valid")
-    above = np.nonzero(smooth > 1.0)[0]
+    above = np.nonzero(smooth > FIRST_PEAK_ONSET)[0]
     k = int(above[0]) if len(above) else int(np.argmax(smooth))
     while k + 1 < len(g) and smooth[k + 1] >= smooth[k]:
         k += 1
@@ -210,9 +212,17 @@ def shown_pairs(g: dict) -> list[str]:
     return heavy if len(heavy) >= 2 else list(g)
 
 
-def compare(folders: dict, liquid: str, out) -> str:
+def coordination_within(r_nm, g, partner_density_per_nm3: float, radius_nm: float) -> float:
+    """Atoms B of other molecules within ``radius_nm`` of an atom A: 4πρ' Σ g r² Δr over the bins up to it."""
+    r_nm, g = np.asarray(r_nm, float), np.asarray(g, float)
+    inside = r_nm <= radius_nm
+    return float(4.0 * np.pi * partner_density_per_nm3 * np.sum((g * r_nm**2 * np.gradient(r_nm))[inside]))
+
+
+def compare(folders: dict, liquid: str, out, within_nm: float | None = None) -> str:
     """Markdown table of first shells and ``rdf_<liquid>.png``: one liquid's g(r) from several density runs
-    ({label: folder}), every pair of :func:`shown_pairs`."""
+    ({label: folder}), every pair of :func:`shown_pairs`; ``within_nm`` adds the coordination number at that fixed
+    radius (the first minimum moves between models; a fixed radius compares like with like)."""
     from mlparams.plotting import plt, save_figure
 
     slug = liquid_slug(liquid)
@@ -225,7 +235,8 @@ def compare(folders: dict, liquid: str, out) -> str:
     pairs = shown_pairs(next(iter(data.values()))[1])
     lines = [f"# Intermolecular g(r) of {liquid}", "",
              "First shell of each pair: peak position and height, first minimum, coordination number to it.", "",
-             "| run | pair | peak / nm | g(peak) | minimum / nm | n(minimum) |", "|---|---|---|---|---|---|"]
+             "| run | pair | peak / nm | g(peak) | minimum / nm | n(minimum) |" + (f" n(≤ {within_nm} nm) |" if within_nm else ""),
+             "|---|---|---|---|---|---|" + ("---|" if within_nm else "")]
     fig, axes = plt.subplots(1, len(pairs), figsize=(4.2 * len(pairs), 3.4), squeeze=False)
     for label, (r, g, partners) in data.items():
         for ax, pair in zip(axes[0], pairs):
@@ -233,7 +244,8 @@ def compare(folders: dict, liquid: str, out) -> str:
                 raise MlparamsError(f"{label} has no {pair} pair for {liquid}; compare runs of the same liquid")
             s = first_shell(r, g[pair], partners[pair])
             lines.append(f"| {label} | {pair} | {s['peak_nm']:.3f} | {s['peak_g']:.2f} | {s['min_nm']:.3f} | "
-                         f"{s['coordination']:.2f} |")
+                         f"{s['coordination']:.2f} |" + (f" {coordination_within(r, g[pair], partners[pair], within_nm):.2f} |"
+                                                          if within_nm else ""))
             ax.plot(r, g[pair], lw=1.0, label=label)
             ax.set_title(f"{liquid}: {pair}", fontsize=9)
             ax.set_xlabel("r / nm")
