@@ -117,6 +117,14 @@ contact_round() {  # INIT FRAMES DENSITY_CSV MODEL_DIR RESULTS DIMERS...
       --model gnn-liquids --out "$results/interaction/$set" --quiet
   done
 }
+# Stop with a one-line hint unless every work/<model>/gnn-liquids.pt named exists.
+need_models() {  # HINT WORK_DIR...
+  local hint=$1 w
+  shift
+  for w in "$@"; do
+    [ -f "work/$w/gnn-liquids.pt" ] || { echo "work/$w is missing: $hint" >&2; exit 2; }
+  done
+}
 # Every model on a folder of labelled liquid dimers: GAFF2, gnn, and each liquid-stage model given as LABEL:WORK_DIR
 # (its folder under work/); fills `tables` with LABEL=interaction_results.csv for the tables below.
 score_models() {  # FOLDER LABEL:WORK_DIR...
@@ -323,9 +331,7 @@ fi
 # time); the slope dE/dR of every model against DFT's by central difference.
 if [ "${SLOPES:-0}" = 1 ]; then
   contacts=validation/results/gnn/liquid_dimers
-  for w in gnn_own_o1 gnn_contact1 gnn_contact2; do
-    [ -f "work/$w/gnn-liquids.pt" ] || { echo "work/$w is missing: run CONTACT_ROUND2=1 first" >&2; exit 2; }
-  done
+  need_models "run CONTACT_ROUND2=1 first" gnn_own_o1 gnn_contact1 gnn_contact2
   D=$contacts/water_contact1_slopes
   .venv/bin/mlparams gnn displaced-dimers --from "$contacts/water_contact1/dimers" --step-angstrom 0.10 --jobs 2 \
     --out "$D" --quiet
@@ -388,21 +394,21 @@ if [ "${SLOPE_ROUND:-0}" = 1 ]; then
     --out validation/results/density/quick/comparison
 fi
 
-# The second slope round (README, "A second slope round"): water contacts cut from the slope round's own water (at the
-# density its screen run found), labelled, and each moved by -0.10 and +0.10 A and labelled again, as above; then the
-# slope round's recipe (from contact round 1, on its frames and density loss) with these in the dimer loss and the
-# slope pairs too; its screen densities and dimer sets, and every model on the new contacts and slopes.
+# The second slope round (README, "A second slope round"): 120 water contacts cut from the slope round's own water (at
+# the density its screen run found) and labelled; the first 40 of them (frames 0-7) moved by -0.10 and +0.10 A and
+# labelled again, as above (--limit 80: the session's time); then the slope round's recipe (from contact round 1, on
+# its frames and density loss) with these in the dimer loss and the slope pairs too; its screen densities and dimer
+# sets, and every model on the new contacts and slopes.
 # Needs work/gnn_contact1, work/gnn_contact2 and work/gnn_slope (SLOPE_ROUND).
 if [ "${SLOPE_ROUND2:-0}" = 1 ]; then
   contacts=validation/results/gnn/liquid_dimers
-  for w in gnn_contact1 gnn_contact2 gnn_slope; do
-    [ -f "work/$w/gnn-liquids.pt" ] || { echo "work/$w is missing: run SLOPE_ROUND=1 first" >&2; exit 2; }
-  done
+  need_models "run SLOPE_ROUND=1 first" gnn_contact1 gnn_contact2 gnn_slope
   W=$contacts/water_slope1
   MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_slope" .venv/bin/mlparams gnn liquid-dimers --liquids water \
     --model gnn-liquids --density-from "$contacts/slope_round/density/density_results.csv" --frames 24 --per-frame 5 \
     --jobs 2 --out "$W" --quiet
-  .venv/bin/mlparams gnn displaced-dimers --from "$W/dimers" --step-angstrom 0.10 --jobs 2 --out "${W}_slopes" --quiet
+  .venv/bin/mlparams gnn displaced-dimers --from "$W/dimers" --step-angstrom 0.10 --limit 80 --jobs 2 \
+    --out "${W}_slopes" --quiet
   train_extra=(--slope-weight 5)
   contact_round work/gnn_contact1/gnn-liquids.pt "$contacts/frames_contact1" \
     "$contacts/contact_round1/density/density_results.csv" work/gnn_slope2 "$contacts/slope_round2" \
@@ -411,4 +417,22 @@ if [ "${SLOPE_ROUND2:-0}" = 1 ]; then
   train_extra=()
   contact_errors "$W" contact_round2:gnn_contact2 slope_round:gnn_slope slope_round2:gnn_slope2
   slope_errors "${W}_slopes" contact_round2:gnn_contact2 slope_round:gnn_slope slope_round2:gnn_slope2
+fi
+
+# The structure of the models' water (README, "The structure of the water"): water at the screen profile under GAFF2,
+# gnn and the slope round (work/gnn_slope), its trajectory read with MDAnalysis (validation/structure.py), and the
+# g(r) of every run side by side with the slope rounds' own screen runs (each density run now writes rdf/).
+if [ "${STRUCTURE:-0}" = 1 ]; then
+  need_models "run SLOPE_ROUND=1 first" gnn_slope
+  S=validation/results/gnn/structure
+  .venv/bin/mlparams validate density --liquids dev --only water --model gaff2 --engine openmm --profile screen \
+    --out "$S/gaff2" --jobs 1 --quiet
+  .venv/bin/mlparams validate density --liquids dev --only water --model gnn --engine openmm --profile screen \
+    --out "$S/gnn" --jobs 1 --quiet
+  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_slope" .venv/bin/mlparams validate density --liquids dev --only water \
+    --model gnn-liquids --engine openmm --profile screen --out "$S/slope_round" --jobs 1 --quiet
+  runs=(gaff2="$S/gaff2" gnn="$S/gnn" slope_round="$S/slope_round")
+  [ -f validation/results/gnn/liquid_dimers/slope_round2/density/rdf/water.csv ] &&
+    runs+=(slope_round2=validation/results/gnn/liquid_dimers/slope_round2/density)
+  .venv/bin/mlparams validate compare-rdf "${runs[@]}" --liquid water --within-nm 0.336 --out "$S"
 fi
