@@ -420,10 +420,11 @@ if [ "${SLOPE_ROUND2:-0}" = 1 ]; then
 fi
 
 # The structure of the models' water (README, "The structure of the water"): water at the screen profile under GAFF2,
-# gnn and the slope round (work/gnn_slope), its trajectory read with MDAnalysis (validation/structure.py), and the
-# g(r) of every run side by side with the slope rounds' own screen runs (each density run now writes rdf/).
+# gnn, the slope round (work/gnn_slope), contact round 2 and its charges x1.2 (CHARGE_SCALE), its trajectory read with
+# MDAnalysis (validation/structure.py), and the g(r) of every run side by side with the second slope round's own
+# screen run (each density run now writes rdf/).
 if [ "${STRUCTURE:-0}" = 1 ]; then
-  need_models "run SLOPE_ROUND=1 first" gnn_slope
+  need_models "run SLOPE_ROUND=1 and CHARGE_SCALE=1 first" gnn_slope gnn_contact2 gnn_contact2_q1.20
   S=validation/results/gnn/structure
   .venv/bin/mlparams validate density --liquids dev --only water --model gaff2 --engine openmm --profile screen \
     --out "$S/gaff2" --jobs 1 --quiet
@@ -431,7 +432,12 @@ if [ "${STRUCTURE:-0}" = 1 ]; then
     --out "$S/gnn" --jobs 1 --quiet
   MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_slope" .venv/bin/mlparams validate density --liquids dev --only water \
     --model gnn-liquids --engine openmm --profile screen --out "$S/slope_round" --jobs 1 --quiet
-  runs=(gaff2="$S/gaff2" gnn="$S/gnn" slope_round="$S/slope_round")
+  for w in contact2 contact2_q1.20; do
+    MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_$w" .venv/bin/mlparams validate density --liquids dev --only water \
+      --model gnn-liquids --engine openmm --profile screen --out "$S/${w/contact/contact_round}" --jobs 1 --quiet
+  done
+  runs=(gaff2="$S/gaff2" gnn="$S/gnn" contact_round2="$S/contact_round2" contact_round2_q1.20="$S/contact_round2_q1.20"
+        slope_round="$S/slope_round")
   [ -f validation/results/gnn/liquid_dimers/slope_round2/density/rdf/water.csv ] &&
     runs+=(slope_round2=validation/results/gnn/liquid_dimers/slope_round2/density)
   .venv/bin/mlparams validate compare-rdf "${runs[@]}" --liquid water --within-nm 0.336 --out "$S"

@@ -43,15 +43,16 @@ def liquid_slug(name: str) -> str:
 
 
 def write_atoms(msys, workdir) -> Path:
-    """``atoms.json``: element symbol and molecule index of each atom, in the engines' atom order."""
+    """``atoms.json``: element symbol, mass (Da) and molecule index of each atom, in the engines' atom order."""
     st = msys.structure
     return write_json(Path(workdir) / ATOMS, {"elements": [a.element_name for a in st.atoms],
+                                              "masses_da": [float(a.mass) for a in st.atoms],
                                               "molecule": [a.residue.idx for a in st.atoms]})
 
 
 def universe(workdir, engine: str):
     """The MDAnalysis Universe of a density run's work folder (the engine's topology + ``production.dcd``), with
-    ``elements`` from ``atoms.json``."""
+    ``elements`` and ``masses`` from ``atoms.json`` (a PDB's masses would be guessed from atom names)."""
     import MDAnalysis as mda
 
     workdir = Path(workdir)
@@ -73,14 +74,16 @@ def universe(workdir, engine: str):
         raise MlparamsError(f"{files[2]} has {len(atoms['elements'])} atoms, the trajectory {len(u.atoms)}; "
                             f"rerun the liquid")
     u.add_TopologyAttr("elements", atoms["elements"])
+    if "masses_da" in atoms:  # written since the first runs of this module
+        u.add_TopologyAttr("masses", atoms["masses_da"])
     return u
 
 
-def density_series(u, masses_da=None) -> np.ndarray:
+def density_series(u) -> np.ndarray:
     """Density (g/cm³) of each frame: total mass / box volume (MDAnalysis works in Å)."""
     from MDAnalysis.lib.mdamath import box_volume
 
-    mass = float(np.sum(u.atoms.masses if masses_da is None else masses_da))
+    mass = float(np.sum(u.atoms.masses))
     return np.array([mass / box_volume(ts.dimensions) * AMU_PER_A3_IN_G_PER_CM3 for ts in u.trajectory])
 
 
