@@ -297,8 +297,7 @@ def run_liquid(row: dict, model: str, engine: str, protocol: Protocol, threads: 
                    rel_err_pct=100.0 * (stats["mean"] - out["rho_exp"]) / out["rho_exp"],
                    production_ps=float(times[-1] - times[stats["t0_index"]]), status="ok")
         try:  # the structure of the equilibrated frames; a failure here keeps the density
-            structure.liquid_rdfs(work, engine, len(rhos), stats["t0_index"], work / "rdf.csv")
-            out["rdf"] = str(work / "rdf.csv")
+            out["rdf"] = str(structure.liquid_rdfs(work, engine, len(rhos), stats["t0_index"], work / "rdf.csv"))
         except Exception as exc:
             out["rdf_error"] = f"{exc.__class__.__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
     except SimulationFailed as exc:

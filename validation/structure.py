@@ -171,12 +171,10 @@ def read_rdf(path):
     return data[:, 0], {p: data[:, j + 1] for j, p in enumerate(rows[0][1:])}, partners
 
 
-def liquid_rdfs(workdir, engine: str, n_frames: int, start: int, out_csv) -> dict:
+def liquid_rdfs(workdir, engine: str, n_frames: int, start: int, out_csv) -> Path:
     """g(r) of one finished density run (``n_frames`` density samples, equilibrated from ``start``) into
-    ``out_csv``; returns the first shell of each pair."""
-    r, g, partners = rdfs(universe(workdir, engine), n_frames, start)
-    write_rdf(out_csv, r, g, partners)
-    return {p: first_shell(r, v, partners[p]) for p, v in g.items()}
+    ``out_csv``, which is returned."""
+    return write_rdf(out_csv, *rdfs(universe(workdir, engine), n_frames, start))
 
 
 def plot_rdfs(folder, done: dict, title: str) -> Path | None:
