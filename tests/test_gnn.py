@@ -330,6 +330,30 @@ def test_training_runs_resumes_and_lowers_the_losses(tmp_path):
     assert again["dimer_rmse_holdout_kcal"] == pytest.approx(summary["dimer_rmse_holdout_kcal"], rel=1e-6)
 
 
+def test_liquid_stage_trains_with_the_charges_the_engines_get(tmp_path):
+    """A model whose metadata scales its charges keeps them through the liquid stage: the trainer's charges of every
+    table molecule equal the scaled predictor's (the charges the engines and the frames get), and its dimer loss
+    sees them (the held-out dimer RMSE moves when the scale is set back to 1)."""
+    from mlparams.gnn.commands import liquid_stage_trainer
+    from mlparams.gnn.predictor import load, shipped_model_dir
+    from mlparams.validation.charge_scale import scaled_copy
+
+    scaled = load("gnn-liquids", str(scaled_copy(shipped_model_dir(), 1.2, tmp_path / "q120")))
+    base = load("gnn-liquids", str(shipped_model_dir()))
+    trainer = liquid_stage_trainer(scaled, threads=1)
+    assert trainer.charge_scale == 1.2
+    q = trainer.charges().detach().numpy()
+    moved = 0.0
+    for k, g in enumerate(trainer.table.graphs):
+        atoms = slice(trainer.offsets[k], trainer.offsets[k] + g.n_atoms)
+        np.testing.assert_allclose(q[atoms], scaled.charges(g, scaled.embeddings([g])[0]), atol=1e-5)
+        moved = max(moved, np.abs(q[atoms] - base.charges(g, base.embeddings([g])[0])).max())
+    assert moved > 0.05
+    rmse_scaled = trainer.dimer_rmse(trainer.dimer_holdout)
+    trainer.charge_scale = 1.0
+    assert abs(trainer.dimer_rmse(trainer.dimer_holdout) - rmse_scaled) > 0.05
+
+
 def test_charge_scale_experiment_scales_each_bond_dipole_and_keeps_the_rest(tmp_path, monkeypatch):
     """validation/charge_scale.py: a copy of the shipped gnn-liquids with charge_scale 1.2 gives q̄ + 1.2·(q − q̄)
     per atom (formal charges kept, acetate and methylammonium too), the same van der Waals constants, and the

@@ -126,6 +126,29 @@ def _pair_split(trainer, pairs) -> dict:
     return {"train": pairs[~hold], "holdout": pairs[hold]}
 
 
+def liquid_stage_trainer(reference, extra_dimers=(), threads: int = 2, progress: bool = False):
+    """A :class:`~mlparams.gnn.training.HeadTrainer` holding ``reference``'s heads, on the shipped QM set and the
+    training dimer sets plus ``extra_dimers``, its charges scaled as ``reference``'s metadata says (``charge_scale``:
+    the charges the engines get, so the dimer loss sees them too)."""
+    import torch
+
+    from mlparams.gnn.datasets import GraphTable, conformer_pairs, default_qm_set, load_conformers, load_dimers
+    from mlparams.gnn.graphs import batch
+    from mlparams.gnn.training import HeadTrainer, TrainingConfig
+    from mlparams.models.dimer_pairs import TRAINING_SETS
+
+    torch.set_num_threads(threads)
+    table = GraphTable()
+    conf = load_conformers(default_qm_set(), table)
+    dimers = load_dimers(tuple(TRAINING_SETS) + tuple(str(p) for p in extra_dimers), table, progress)
+    with torch.no_grad():
+        _, _, h = reference.embedding_model(batch(table.graphs))
+    trainer = HeadTrainer(h, table, conf, conformer_pairs(conf, table), TrainingConfig(threads=threads), dimers)
+    trainer.heads.load_state_dict(reference.heads.state_dict())
+    trainer.charge_scale = float(reference.meta.get("charge_scale", 1.0))
+    return trainer
+
+
 def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: int = 10,
                   liquid_weight: float | None = None, learning_rate: float = 2e-5, threads: int = 2,
                   reweight: bool = True, every_molecule_penalty: bool = False, progress: bool = True,
@@ -141,17 +164,15 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     files) of labelled dimers (``mlparams gnn liquid-dimers``) joining the training dimers, their loss weights times
     ``extra_dimer_weight``; 20 % of them are held out like the others and reported apart. Displaced dimers among
     them (``mlparams gnn displaced-dimers``) keep each ± pair on one side of that split; ``slope_weight`` > 0 adds
-    the error of each pair's energy difference (the slope of the contact) to the loss."""
+    the error of each pair's energy difference (the slope of the contact) to the loss. An ``init`` model whose
+    metadata sets ``charge_scale`` keeps it: frames, dimer loss and the written model share the scaled charges."""
     import torch
 
     from mlparams import liquid_dimers as ld
     from mlparams.dimers import read_dimers
-    from mlparams.gnn.datasets import GraphTable, conformer_pairs, default_qm_set, load_conformers, load_dimers
-    from mlparams.gnn.graphs import batch
     from mlparams.gnn.liquids import (DEFAULT_LIQUIDS, DENSITY_LOSS_WEIGHT, LIQUID_WEIGHT, GnnPressureTerm,
                                       check_reference)
     from mlparams.gnn.predictor import GNN_MODELS, load, shipped_model_dir
-    from mlparams.gnn.training import HeadTrainer, TrainingConfig
     from mlparams.model_files import save_model
     from mlparams.models import liquid_pressure as lp
     from mlparams.models.dimer_pairs import TRAINING_SETS
@@ -185,15 +206,8 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     term = GnnPressureTerm(frames_list, per_frame, reference, reweight=reweight,
                            bulk_modulus_bar=None if moduli is None else [moduli[n] for n in names])
     check_reference(term, reference)
-    cfg = TrainingConfig(threads=threads)
-    qm_set = default_qm_set()
-    table = GraphTable()
-    conf = load_conformers(qm_set, table)
-    dimers = load_dimers(tuple(TRAINING_SETS) + tuple(extra_dimers), table, progress)
-    with torch.no_grad():
-        _, _, h = reference.embedding_model(batch(table.graphs))
-    trainer = HeadTrainer(h, table, conf, conformer_pairs(conf, table), cfg, dimers)
-    trainer.heads.load_state_dict(reference.heads.state_dict())
+    trainer = liquid_stage_trainer(reference, extra_dimers, threads, progress)
+    dimers = trainer.dimers
     extra = np.isin(dimers.set_name, [s for s in np.unique(dimers.set_name) if s not in TRAINING_SETS])
     trainer.weights = np.where(extra, trainer.weights * extra_dimer_weight, trainer.weights)
     slope_pairs = _pair_split(trainer, ld.displaced_pairs(dimers.name))

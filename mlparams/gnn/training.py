@@ -303,6 +303,10 @@ class HeadTrainer:
         self.penalise_every_molecule = False
         #: (grid in Å, least fall per step in kcal/mol) of the short-range penalty
         self.penalty_grid = (PENALTY_GRID_A, PENALTY_MARGIN_KCAL)
+        #: s in q̄ + s·(q − q̄) per molecule (q̄ its formal charge per atom): the charges a model whose metadata sets
+        #: ``charge_scale`` gives (:meth:`mlparams.gnn.predictor.GnnPredictor.charges`), so the liquid stage fits its
+        #: van der Waals terms beside the charges the engines will use
+        self.charge_scale = 1.0
         if dimers is not None:
             self.dim = PairEvaluator(dimers.pairs, self.offsets)
             neutral = np.flatnonzero(~dimers.charged)
@@ -312,7 +316,14 @@ class HeadTrainer:
             self.weights = np.exp(-np.maximum(dimers.e_ref_kcal, 0.0) / WEIGHT_SCALE_KCAL)
 
     def charges(self):
-        return self.heads.charges(self.h, self.atom_graph, self.net_charge, len(self.table.graphs))
+        """Every table atom's charge (e), each molecule's summing to its formal charge, times
+        :attr:`charge_scale` about the molecule's mean."""
+        q = self.heads.charges(self.h, self.atom_graph, self.net_charge, len(self.table.graphs))
+        if self.charge_scale == 1.0:
+            return q
+        n_atoms = [g.n_atoms for g in self.table.graphs]
+        mean = (self.net_charge / self.net_charge.new_tensor(n_atoms))[self.atom_graph]
+        return mean + self.charge_scale * (q - mean)
 
     def charge_anchor_loss(self, q):
         """Weighted mean squared deviation (kcal/mol) of the charges from AM1-BCC, over anchored atoms."""
