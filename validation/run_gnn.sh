@@ -100,12 +100,12 @@ drop_frames_without_histograms() {
 # in the dimer loss (weight 20); the record, screen densities and dimer sets of the new model go into RESULTS.
 # Options in the array train_extra join the train-liquids line (the slope round's --slope-weight).
 train_extra=()
-contact_round() {  # INIT FRAMES DENSITY_CSV MODEL_DIR RESULTS DIMERS...
+contact_round() {  # INIT FRAMES DENSITY_CSV MODEL_DIR RESULTS DIMERS...  (round_liquids: the fitted liquids)
   local init=$1 frames=$2 density=$3 model=$4 results=$5
   shift 5
   .venv/bin/mlparams gnn train-liquids --frames "$frames" --init "$init" \
     --fine-penalty --every-molecule-penalty --density-loss "$density" \
-    --liquids "ethylene carbonate,ethanol,n-octane" --extra-dimers "$@" --extra-dimer-weight 20 \
+    --liquids "${round_liquids:-ethylene carbonate,ethanol,n-octane}" --extra-dimers "$@" --extra-dimer-weight 20 \
     --learning-rate 1e-4 --epochs 40 "${train_extra[@]}" --out "$model" --quiet
   mkdir -p "$results"
   cp "$model/liquid_stage.json" "$model/liquid_stage.png" "$results/"
@@ -441,4 +441,36 @@ if [ "${STRUCTURE:-0}" = 1 ]; then
   [ -f validation/results/gnn/liquid_dimers/slope_round2/density/rdf/water.csv ] &&
     runs+=(slope_round2=validation/results/gnn/liquid_dimers/slope_round2/density)
   .venv/bin/mlparams validate compare-rdf "${runs[@]}" --liquid water --within-nm 0.336 --out "$S"
+fi
+
+# The polarised round (README, "Scaled charges, van der Waals refitted"): contact round 2 with its charges x1.2
+# (CHARGE_SCALE) as the start; its screen densities of the four liquids, frames of them at those densities, then the
+# slope round's recipe with water among the fitted liquids and every water contact and slope set in the dimer loss.
+# The charges stay scaled: the liquid stage fits the van der Waals terms beside the charges the engines get.
+if [ "${POLARISED:-0}" = 1 ]; then
+  need_models "run CHARGE_SCALE=1 and SLOPE_ROUND2=1 first" gnn_contact2_q1.20 gnn_slope gnn_contact2
+  contacts=validation/results/gnn/liquid_dimers
+  P=validation/results/gnn/polarised
+  start=$P/start/density/density_results.csv
+  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact2_q1.20" .venv/bin/mlparams validate density --liquids dev \
+    --only "water,ethylene carbonate,ethanol,n-octane" --model gnn-liquids --engine openmm --profile screen \
+    --out "$P/start/density" --jobs 2 --quiet
+  drop_frames_without_histograms "$P/frames_start"
+  MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact2_q1.20" .venv/bin/mlparams buckingham sample-liquids \
+    --liquids "water,ethylene carbonate,ethanol,n-octane" --model gnn-liquids --density-from "$start" \
+    --out "$P/frames_start" --jobs 2 --quiet
+  train_extra=(--slope-weight 5)
+  round_liquids="water,ethylene carbonate,ethanol,n-octane"
+  contact_round work/gnn_contact2_q1.20/gnn-liquids.pt "$P/frames_start" "$start" work/gnn_polarised1 "$P/round1" \
+    "$contacts/water/dimers" "$contacts/water_contact1/dimers" "$contacts/water_contact1_slopes/dimers" \
+    "$contacts/water_slope1/dimers" "$contacts/water_slope1_slopes/dimers"
+  train_extra=()
+  unset round_liquids
+  # the water contacts of the second slope round (in this round's dimer loss, 20 % held out) under each model
+  score_models "$contacts/water_slope1" contact_round2_q1.20:gnn_contact2_q1.20 polarised1:gnn_polarised1
+  tables+=("slope_round=$contacts/water_slope1/interaction/slope_round/interaction_results.csv")
+  .venv/bin/python -m mlparams.liquid_dimers "$contacts/water_slope1/dimers" "${tables[@]}" --out "$P/contact_errors.md"
+  .venv/bin/mlparams validate compare-rdf gaff2=validation/results/gnn/structure/gaff2 \
+    slope_round=validation/results/gnn/structure/slope_round contact_round2_q1.20="$P/start/density" \
+    polarised1="$P/round1/density" --liquid water --within-nm 0.336 --out "$P"
 fi
