@@ -532,6 +532,8 @@ def cmd_validate_density(args) -> int:
     print(line)
     for name, why in summary["failed"].items():
         print(f"  {name}: {why}")
+    for name, drift in summary["not_equilibrated"].items():
+        print(f"  {name}: not equilibrated (density drifts {drift:+.1f} % across the averaged window; a bound)")
     print(f"wrote {Path(args.out) / 'density_results.csv'}, summary.md, density_parity.png, density_vs_time.png")
     return 0
 

@@ -35,6 +35,34 @@ def test_equilibration_is_detected_and_the_error_covers_the_truth():
     assert 0 < stats["error"] < 0.003
 
 
+def test_a_drifting_window_is_flagged_and_a_stationary_one_is_not():
+    """The drift check: a series still rising by 5 % across its second half (noise and correlation as in a screen
+    run) is flagged not equilibrated, its drift measured within a point; stationary AR(1) series of the same noise are
+    not; summary.md names the drifting liquid and marks its row."""
+    from mlparams.validation.density import PROFILES, drifting, summarise, summary_markdown, window_drift
+
+    noise = [0.01 * _ar1(200, 0.6, 1.0, s) for s in range(20)]
+    ramp = 1.50 + np.concatenate([np.zeros(100), np.linspace(0.0, 0.075, 100)])
+    stats = equilibrated_mean(ramp + noise[0])
+    rising = {"drift_pct": 100 * stats["drift"], "drift_sigma": stats["drift_sigma"]}
+    assert drifting(rising) and stats["drift"] > 0.0
+    exact = window_drift(ramp[stats["t0_index"]:])["drift"]
+    assert abs(stats["drift"] - exact) < 0.01
+    flagged = 0
+    for x in noise[1:]:
+        s = equilibrated_mean(1.50 + x)
+        flagged += drifting({"drift_pct": 100 * s["drift"], "drift_sigma": s["drift_sigma"]})
+    assert flagged <= 1
+    assert not drifting({"drift_pct": "", "drift_sigma": ""})  # rows written before the check
+    row = {"name": "ethylene carbonate", "T_K": "313.15", "rho_exp": "1.3220", "rho_sim": f"{stats['mean']}",
+           "rho_sim_err": f"{stats['error']}", "rel_err_pct": "12.0", "n_molecules": "86", "production_ps": "25",
+           "status": "ok", **{k: f"{v}" for k, v in rising.items()}}
+    summary = summarise({row["name"]: row}, "gnn", "openmm", "screen", PROFILES["screen"])
+    assert list(summary["not_equilibrated"]) == ["ethylene carbonate"]
+    text = summary_markdown(summary, {row["name"]: row})
+    assert "Not equilibrated" in text and "| ok, not equilibrated |" in text
+
+
 def test_liquids_csv_needs_its_columns(tmp_path):
     bad = tmp_path / "l.csv"
     bad.write_text("name,smiles,T_K\nwater,O,298\n")

@@ -16,6 +16,9 @@ Protocol (the same in both engines; :data:`PROFILES`):
   1000 fs): the thermostat and barostat differ, the ensemble is the same;
 * density sampled every ``sample_ps``; equilibration detected as the start that maximises the number of
   uncorrelated samples (Chodera, JCTC 12, 1799 (2016)); error = standard deviation / √(effective samples);
+  drift = the least-squares line's change across that window over its mean: a run whose drift exceeds
+  :data:`DRIFT_LIMIT` and three standard errors of the line's slope has not reached equilibrium, and its density is
+  a bound, not a value (flagged in summary.md and summary.json);
 * the NPT trajectory (one frame per density sample) stays in DIR/work/<liquid>/ with the engine's topology;
   MDAnalysis reads it for the intermolecular g(r) of every element pair over the equilibrated frames
   (DIR/rdf/<liquid>.csv, DIR/rdf.png; :mod:`mlparams.validation.structure`).
@@ -50,7 +53,10 @@ from mlparams.validation import structure
 
 REQUIRED = ("name", "smiles", "T_K", "P_kPa", "density_g_cm3")
 COLUMNS = ("name", "smiles", "T_K", "rho_exp", "rho_sim", "rho_sim_err", "rel_err_pct", "n_molecules",
-           "production_ps", "engine", "model", "status", "seconds")
+           "production_ps", "engine", "model", "status", "seconds", "drift_pct", "drift_sigma")
+#: Relative change across the equilibrated window (least-squares line) beyond which, if it is also beyond three
+#: standard errors of the slope, a run is flagged as not equilibrated.
+DRIFT_LIMIT = 0.01
 ENGINES = ("openmm", "lammps")
 #: Density outside [0.3, 2.5] × experiment means a box that fell apart or collapsed.
 SANE_RATIO = (0.3, 2.5)
@@ -135,7 +141,32 @@ def equilibrated_mean(series) -> dict:
     t0, g, n_eff = best
     tail = x[t0:]
     err = float(tail.std(ddof=1) / math.sqrt(max(n_eff, 1.0))) if tail.size > 1 else float("nan")
-    return {"t0_index": t0, "mean": float(tail.mean()), "error": err, "n_eff": float(n_eff), "g": float(g)}
+    return {"t0_index": t0, "mean": float(tail.mean()), "error": err, "n_eff": float(n_eff), "g": float(g),
+            **window_drift(tail)}
+
+
+def window_drift(x) -> dict:
+    """Drift of a window of a time series: ``drift`` the least-squares line's change from its first to its last
+    sample over the window's mean, ``drift_sigma`` the slope over its standard error (the residuals' scatter, their
+    samples counted as n/g with g the residuals' statistical inefficiency: a trend does not inflate its own error)."""
+    x = np.asarray(x, dtype=float)
+    if x.size < 4:
+        return {"drift": 0.0, "drift_sigma": 0.0}
+    t = np.arange(x.size, dtype=float) - (x.size - 1) / 2.0
+    slope = float(t @ (x - x.mean()) / (t @ t))
+    resid = x - x.mean() - slope * t
+    g = statistical_inefficiency(resid)
+    se = math.sqrt(float(resid @ resid) / (x.size - 2) * g / float(t @ t))
+    return {"drift": slope * (x.size - 1) / float(x.mean()), "drift_sigma": abs(slope) / se if se > 0 else math.inf}
+
+
+def drifting(row) -> bool:
+    """Whether a results row's equilibrated window still drifts (rows written before the check have no drift)."""
+    try:
+        drift, sigma = abs(float(row.get("drift_pct"))) / 100.0, float(row.get("drift_sigma"))
+    except (TypeError, ValueError):
+        return False
+    return drift > DRIFT_LIMIT and sigma > 3.0
 
 
 def _box_size(species, protocol: Protocol, rho_exp: float) -> int:
@@ -295,7 +326,8 @@ def run_liquid(row: dict, model: str, engine: str, protocol: Protocol, threads: 
         stats = equilibrated_mean(rhos)
         out.update(rho_sim=stats["mean"], rho_sim_err=stats["error"],
                    rel_err_pct=100.0 * (stats["mean"] - out["rho_exp"]) / out["rho_exp"],
-                   production_ps=float(times[-1] - times[stats["t0_index"]]), status="ok")
+                   production_ps=float(times[-1] - times[stats["t0_index"]]), status="ok",
+                   drift_pct=100.0 * stats["drift"], drift_sigma=stats["drift_sigma"])
         try:  # the structure of the equilibrated frames; a failure here keeps the density
             out["rdf"] = str(structure.liquid_rdfs(work, engine, len(rhos), stats["t0_index"], work / "rdf.csv"))
         except Exception as exc:
@@ -384,6 +416,8 @@ def run(liquids: str, model: str, engine: str, out, profile: str = "default", jo
                 bar.set_postfix_str(f"{res['name']}: {res['status'][:40]}")
     if bar:
         bar.close()
+    if _drift_from_series(done, out):
+        _write_results(results_path, done, [r["name"] for r in read_liquids(liquids)])
     summary = summarise(done, model, engine, profile, protocol)
     write_json(out / "summary.json", summary)
     write_text(out / "summary.md", summary_markdown(summary, done))
@@ -415,6 +449,18 @@ def _write_results(path: Path, done: dict, order: list[str]) -> None:
             w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in done[name].items()})
 
 
+def _drift_from_series(done: dict, out: Path) -> bool:
+    """Fill the drift of finished rows written before the drift check from their series/ files; True if any."""
+    filled = False
+    for r in _ok(done):
+        path = out / "series" / f"{_slug(r['name'])}.csv"
+        if r.get("drift_pct") in (None, "") and path.is_file():
+            stats = equilibrated_mean(np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)[:, 1])
+            r.update(drift_pct=100.0 * stats["drift"], drift_sigma=stats["drift_sigma"])
+            filled = True
+    return filled
+
+
 def _write_series(path: Path, times, rhos) -> None:
     write_text(path, "t_ps,density_g_cm3\n" + "\n".join(f"{t:.4f},{r:.6f}" for t, r in zip(times, rhos)) + "\n")
 
@@ -433,7 +479,8 @@ def summarise(done: dict, model: str, engine: str, profile: str, protocol: Proto
                  "mean_signed_rel_pct": float(np.mean(rel)), "mean_unsigned_rel_pct": float(np.mean(np.abs(rel)))}
     return {"model": model, "engine": engine, "profile": profile, "protocol": asdict(protocol),
             "n_liquids": len(done), "n_ok": len(ok), "n_failed": len(done) - len(ok), **stats,
-            "failed": {n: r["status"] for n, r in done.items() if str(r["status"]) != "ok"}}
+            "failed": {n: r["status"] for n, r in done.items() if str(r["status"]) != "ok"},
+            "not_equilibrated": {r["name"]: float(r["drift_pct"]) for r in ok if drifting(r)}}
 
 
 def summary_markdown(summary: dict, done: dict) -> str:
@@ -442,14 +489,20 @@ def summary_markdown(summary: dict, done: dict) -> str:
     if summary["n_ok"]:
         lines += ["", f"MAE {summary['MAE_g_cm3']:.4f} g/cm3, RMSE {summary['RMSE_g_cm3']:.4f} g/cm3, mean signed "
                   f"{summary['mean_signed_rel_pct']:+.2f} %, mean unsigned {summary['mean_unsigned_rel_pct']:.2f} %."]
-    lines += ["", "| liquid | T / K | exp | sim | ± | error % | molecules | production ps | status |",
-              "|---|---|---|---|---|---|---|---|---|"]
+    drifts = summary.get("not_equilibrated") or {}
+    if drifts:
+        lines += ["", f"Not equilibrated (the density still drifts across the window averaged, by more than "
+                  f"{100 * DRIFT_LIMIT:.0f} % and three standard errors; the value is a bound): "
+                  + ", ".join(f"{n} ({d:+.1f} %)" for n, d in drifts.items()) + "."]
+    lines += ["", "| liquid | T / K | exp | sim | ± | error % | molecules | production ps | drift % | status |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in done.values():
         ok = str(r["status"]) == "ok"
         fmt = (lambda v, f: f"{float(v):{f}}" if ok and v not in (None, "") else "")
+        status = "ok, not equilibrated" if ok and drifting(r) else r["status"]
         lines.append(f"| {r['name']} | {float(r['T_K']):.2f} | {float(r['rho_exp']):.4f} | {fmt(r['rho_sim'], '.4f')} | "
                      f"{fmt(r['rho_sim_err'], '.4f')} | {fmt(r['rel_err_pct'], '+.2f')} | {r['n_molecules'] or ''} | "
-                     f"{fmt(r['production_ps'], '.0f')} | {r['status']} |")
+                     f"{fmt(r['production_ps'], '.0f')} | {fmt(r.get('drift_pct'), '+.1f')} | {status} |")
     return "\n".join(lines) + "\n"
 
 
