@@ -499,6 +499,16 @@ def cmd_compare_densities(args) -> int:
     return 0
 
 
+def cmd_drift_report(args) -> int:
+    from mlparams.validation.density import drift_report
+
+    result = drift_report(args.roots, args.out)
+    for profile, c in sorted(result["counts"].items()):
+        print(f"{profile}: {c['flagged']} of {c['runs']} liquid runs still drift")
+    print(f"wrote {Path(args.out).with_suffix('.md')} and {Path(args.out).with_suffix('.json')}")
+    return 0
+
+
 def cmd_compare_rdf(args) -> int:
     from mlparams.validation.structure import compare, liquid_slug
 
@@ -732,6 +742,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                "several with + (one model run into two folders)")
     vc.add_argument("--out", required=True, help="output stem: writes OUT.md and OUT.png")
     vc.set_defaults(func=cmd_compare_densities)
+    vt = vsub.add_parser("drift-report", help="the drift check over every density run folder under some folders")
+    vt.add_argument("roots", nargs="+", help="folders to search for density runs (series/ beside summary.json)")
+    vt.add_argument("--out", required=True, help="output stem: writes OUT.md and OUT.json")
+    vt.set_defaults(func=cmd_drift_report)
     vr = vsub.add_parser("compare-rdf", help="one liquid's intermolecular g(r) from several density runs, with "
                                              "first-shell peaks and coordination numbers")
     vr.add_argument("results", nargs="+", help="LABEL=FOLDER of a density run that holds rdf/<liquid>.csv")

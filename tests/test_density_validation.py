@@ -1,6 +1,7 @@
 """The density driver: statistics on synthetic series, quick runs in both engines, resume, failures kept."""
 
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -61,6 +62,26 @@ def test_a_drifting_window_is_flagged_and_a_stationary_one_is_not():
     assert list(summary["not_equilibrated"]) == ["ethylene carbonate"]
     text = summary_markdown(summary, {row["name"]: row})
     assert "Not equilibrated" in text and "| ok, not equilibrated |" in text
+
+
+def test_drift_report_names_the_drifting_runs_of_every_folder(run_cli, tmp_path):
+    """`validate drift-report`: over run folders found under a root, the rising series is listed with its profile
+    and the stationary ones are not; a root without runs is refused in one line."""
+    for name, profile, rising in (("a", "screen", True), ("b", "quick", False)):
+        folder = tmp_path / "runs" / name
+        (folder / "series").mkdir(parents=True)
+        (folder / "summary.json").write_text(json.dumps({"profile": profile, "model": "m", "engine": "openmm"}))
+        x = 0.9 + 0.005 * _ar1(200, 0.6, 1.0, 7) + (np.linspace(0, 0.05, 200) if rising else 0.0)
+        (folder / "series" / "water.csv").write_text(
+            "t_ps,density_g_cm3\n" + "\n".join(f"{0.25 * (i + 1):.2f},{v:.6f}" for i, v in enumerate(x)) + "\n")
+    res = run_cli("validate", "drift-report", str(tmp_path / "runs"), "--out", str(tmp_path / "report"))
+    assert res.returncode == 0, res.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["counts"] == {"screen": {"runs": 1, "flagged": 1}, "quick": {"runs": 1, "flagged": 0}}
+    assert [r["folder"].endswith("a") for r in report["flagged"]] == [True]
+    assert "| screen |" in (tmp_path / "report.md").read_text()
+    bad = run_cli("validate", "drift-report", str(tmp_path / "none"), "--out", str(tmp_path / "x"))
+    assert bad.returncode != 0 and "no density run folders" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
 
 def test_liquids_csv_needs_its_columns(tmp_path):
@@ -215,8 +236,6 @@ def test_compare_sets_models_side_by_side_on_common_liquids(tmp_path):
 
 
 def test_cost_reports_minutes_errors_and_the_goal(tmp_path):
-    import json
-
     from mlparams.validation.density import cost
 
     header = "name,smiles,T_K,rho_exp,rho_sim,rho_sim_err,rel_err_pct,n_molecules,production_ps,engine,model,status,seconds\n"

@@ -35,6 +35,7 @@ import importlib.resources
 import json
 import math
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -42,6 +43,7 @@ import time
 import traceback
 from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -459,6 +461,51 @@ def _drift_from_series(done: dict, out: Path) -> bool:
             r.update(drift_pct=100.0 * stats["drift"], drift_sigma=stats["drift_sigma"])
             filled = True
     return filled
+
+
+def drift_report(roots, out) -> dict:
+    """The drift check over every density run folder (one with series/*.csv and summary.json) under ``roots``:
+    writes OUT.md, a table of the runs flagged not equilibrated with their profile, and OUT.json; returns the
+    counts by profile and the flagged rows."""
+    folders = sorted({p.parent.parent for root in roots for p in Path(root).rglob("series/*.csv")
+                      if (p.parent.parent / "summary.json").is_file()})
+    if not folders:
+        raise MissingFileError(f"no density run folders (series/ beside summary.json) under {', '.join(map(str, roots))}"
+                               "; give folders that 'mlparams validate density' wrote")
+    counts, flagged = {}, []
+    for folder in folders:
+        meta = json.loads((folder / "summary.json").read_text())
+        profile = meta.get("profile", "?")
+        for path in sorted((folder / "series").glob("*.csv")):
+            rhos = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)[:, 1]
+            if rhos.size < 10:
+                continue
+            stats = equilibrated_mean(rhos)
+            row = {"folder": str(folder), "liquid": path.stem, "profile": profile, "model": meta.get("model", "?"),
+                   "engine": meta.get("engine", "?"), "drift_pct": 100.0 * stats["drift"],
+                   "drift_sigma": stats["drift_sigma"]}
+            c = counts.setdefault(profile, {"runs": 0, "flagged": 0})
+            c["runs"] += 1
+            if drifting(row):
+                c["flagged"] += 1
+                flagged.append(row)
+    lines = ["# Density runs whose averaged window still drifts", "",
+             f"More than {100 * DRIFT_LIMIT:.0f} % across the window and three standard errors of the slope "
+             "(validation/density.py, `window_drift`); such a density is a bound in the direction of the drift.", "",
+             "| profile | liquid runs | flagged |", "|---|---|---|"]
+    lines += [f"| {k} | {v['runs']} | {v['flagged']} |" for k, v in sorted(counts.items())]
+    lines += ["", "| folder | liquid | profile | drift % | slope / standard error |", "|---|---|---|---|---|"]
+    lines += [f"| {r['folder']} | {r['liquid']} | {r['profile']} | {r['drift_pct']:+.1f} | {r['drift_sigma']:.1f} |"
+              for r in flagged]
+    stamp = f"{date.today().isoformat()}, {platform.node() or 'this machine'} ({platform.machine()})"
+    lines.insert(2, f"Command: `mlparams validate drift-report {' '.join(map(str, roots))} --out {out}`; {stamp}.")
+    lines.insert(3, "")
+    result = {"counts": counts, "flagged": flagged, "date": date.today().isoformat(),
+              "machine": f"{platform.node()} {platform.machine()}".strip(), "roots": [str(r) for r in roots]}
+    out = Path(out)
+    write_text(out.with_suffix(".md"), "\n".join(lines) + "\n")
+    write_json(out.with_suffix(".json"), result)
+    return result
 
 
 def _write_series(path: Path, times, rhos) -> None:
