@@ -459,6 +459,11 @@ if [ "${POLARISED:-0}" = 1 ]; then
   MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact2_q1.20" .venv/bin/mlparams buckingham sample-liquids \
     --liquids "water,ethylene carbonate,ethanol,n-octane" --model gnn-liquids --density-from "$start" \
     --out "$P/frames_start" --jobs 2 --quiet
+  # the dimer sets under the scaled charges before any refit
+  for set in s22 basepairs jsch; do
+    MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact2_q1.20" .venv/bin/mlparams validate interaction --dimers "$set" \
+      --model gnn-liquids --out "$P/start/interaction/$set" --quiet
+  done
   train_extra=(--slope-weight 5)
   round_liquids="water,ethylene carbonate,ethanol,n-octane"
   contact_round work/gnn_contact2_q1.20/gnn-liquids.pt "$P/frames_start" "$start" work/gnn_polarised1 "$P/round1" \
@@ -473,4 +478,31 @@ if [ "${POLARISED:-0}" = 1 ]; then
   .venv/bin/mlparams validate compare-rdf gaff2=validation/results/gnn/structure/gaff2 \
     slope_round=validation/results/gnn/structure/slope_round contact_round2_q1.20="$P/start/density" \
     polarised1="$P/round1/density" --liquid water --within-nm 0.336 --out "$P"
+fi
+
+# Further polarised rounds (README, "Scaled charges, van der Waals refitted"): POLARISED_ROUNDS=N runs rounds 2..N, each
+# from the previous round's model on frames it sampled at the densities its screen run found.
+if [ "${POLARISED_ROUNDS:-1}" -ge 2 ]; then
+  contacts=validation/results/gnn/liquid_dimers
+  P=validation/results/gnn/polarised
+  for k in $(seq 2 "$POLARISED_ROUNDS"); do
+    j=$((k - 1))
+    need_models "run POLARISED=1 (and the rounds before $k) first" "gnn_polarised$j"
+    drop_frames_without_histograms "$P/frames_round$j"
+    MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_polarised$j" .venv/bin/mlparams buckingham sample-liquids \
+      --liquids "water,ethylene carbonate,ethanol,n-octane" --model gnn-liquids \
+      --density-from "$P/round$j/density/density_results.csv" --out "$P/frames_round$j" --jobs 2 --quiet
+    train_extra=(--slope-weight 5)
+    round_liquids="water,ethylene carbonate,ethanol,n-octane"
+    contact_round "work/gnn_polarised$j/gnn-liquids.pt" "$P/frames_round$j" "$P/round$j/density/density_results.csv" \
+      "work/gnn_polarised$k" "$P/round$k" \
+      "$contacts/water/dimers" "$contacts/water_contact1/dimers" "$contacts/water_contact1_slopes/dimers" \
+      "$contacts/water_slope1/dimers" "$contacts/water_slope1_slopes/dimers"
+    train_extra=()
+    unset round_liquids
+  done
+  runs=(gaff2=validation/results/gnn/structure/gaff2 slope_round=validation/results/gnn/structure/slope_round
+        contact_round2_q1.20="$P/start/density")
+  for k in $(seq 1 "$POLARISED_ROUNDS"); do runs+=("polarised$k=$P/round$k/density"); done
+  .venv/bin/mlparams validate compare-rdf "${runs[@]}" --liquid water --within-nm 0.336 --out "$P"
 fi
