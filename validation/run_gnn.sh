@@ -507,7 +507,7 @@ if [ "${POLARISED_ROUNDS:-1}" -ge 2 ]; then
   .venv/bin/mlparams validate compare-rdf "${runs[@]}" --liquid water --within-nm 0.336 --out "$P"
 fi
 
-# The shipped gnn-liquids at the medium profile (README, "Scaled charges, van der Waals refitted"): 1,000-atom boxes
+# The shipped gnn-liquids at the medium profile (README, "The slope of the contacts"): 1,000-atom boxes
 # and 100 ps of NPT for the two polar liquids, a check on the screen numbers (ethylene carbonate drifts under
 # several GNN models).
 if [ "${MEDIUM:-0}" = 1 ]; then
