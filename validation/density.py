@@ -489,7 +489,9 @@ def drift_report(roots, out) -> dict:
             if drifting(row):
                 c["flagged"] += 1
                 flagged.append(row)
+    stamp = f"{date.today().isoformat()}, {platform.node() or 'this machine'} ({platform.machine()})"
     lines = ["# Density runs whose averaged window still drifts", "",
+             f"Command: `mlparams validate drift-report {' '.join(map(str, roots))} --out {out}`; {stamp}.", "",
              f"More than {100 * DRIFT_LIMIT:.0f} % across the window and three standard errors of the slope "
              "(validation/density.py, `window_drift`); such a density is a bound in the direction of the drift.", "",
              "| profile | liquid runs | flagged |", "|---|---|---|"]
@@ -497,9 +499,6 @@ def drift_report(roots, out) -> dict:
     lines += ["", "| folder | liquid | profile | drift % | slope / standard error |", "|---|---|---|---|---|"]
     lines += [f"| {r['folder']} | {r['liquid']} | {r['profile']} | {r['drift_pct']:+.1f} | {r['drift_sigma']:.1f} |"
               for r in flagged]
-    stamp = f"{date.today().isoformat()}, {platform.node() or 'this machine'} ({platform.machine()})"
-    lines.insert(2, f"Command: `mlparams validate drift-report {' '.join(map(str, roots))} --out {out}`; {stamp}.")
-    lines.insert(3, "")
     result = {"counts": counts, "flagged": flagged, "date": date.today().isoformat(),
               "machine": f"{platform.node()} {platform.machine()}".strip(), "roots": [str(r) for r in roots]}
     out = Path(out)

@@ -447,6 +447,17 @@ fi
 # (CHARGE_SCALE) as the start; its screen densities of the four liquids, frames of them at those densities, then the
 # slope round's recipe with water among the fitted liquids and every water contact and slope set in the dimer loss.
 # The charges stay scaled: the liquid stage fits the van der Waals terms beside the charges the engines get.
+# One polarised round: the slope round's recipe with water among the fitted liquids and every water contact and slope
+# folder in the dimer loss.
+polarised_round() {  # INIT FRAMES DENSITY_CSV MODEL_DIR RESULTS
+  local c=validation/results/gnn/liquid_dimers
+  train_extra=(--slope-weight 5)
+  round_liquids="water,ethylene carbonate,ethanol,n-octane"
+  contact_round "$@" "$c/water/dimers" "$c/water_contact1/dimers" "$c/water_contact1_slopes/dimers" \
+    "$c/water_slope1/dimers" "$c/water_slope1_slopes/dimers"
+  train_extra=()
+  unset round_liquids
+}
 if [ "${POLARISED:-0}" = 1 ]; then
   need_models "run CHARGE_SCALE=1 and SLOPE_ROUND2=1 first" gnn_contact2_q1.20 gnn_slope gnn_contact2
   contacts=validation/results/gnn/liquid_dimers
@@ -464,13 +475,7 @@ if [ "${POLARISED:-0}" = 1 ]; then
     MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_contact2_q1.20" .venv/bin/mlparams validate interaction --dimers "$set" \
       --model gnn-liquids --out "$P/start/interaction/$set" --quiet
   done
-  train_extra=(--slope-weight 5)
-  round_liquids="water,ethylene carbonate,ethanol,n-octane"
-  contact_round work/gnn_contact2_q1.20/gnn-liquids.pt "$P/frames_start" "$start" work/gnn_polarised1 "$P/round1" \
-    "$contacts/water/dimers" "$contacts/water_contact1/dimers" "$contacts/water_contact1_slopes/dimers" \
-    "$contacts/water_slope1/dimers" "$contacts/water_slope1_slopes/dimers"
-  train_extra=()
-  unset round_liquids
+  polarised_round work/gnn_contact2_q1.20/gnn-liquids.pt "$P/frames_start" "$start" work/gnn_polarised1 "$P/round1"
   # the water contacts of the second slope round (in this round's dimer loss, 20 % held out) under each model
   score_models "$contacts/water_slope1" contact_round2_q1.20:gnn_contact2_q1.20 polarised1:gnn_polarised1
   tables+=("slope_round=$contacts/water_slope1/interaction/slope_round/interaction_results.csv")
@@ -483,7 +488,6 @@ fi
 # Further polarised rounds (README, "Scaled charges, van der Waals refitted"): POLARISED_ROUNDS=N runs rounds 2..N, each
 # from the previous round's model on frames it sampled at the densities its screen run found.
 if [ "${POLARISED_ROUNDS:-1}" -ge 2 ]; then
-  contacts=validation/results/gnn/liquid_dimers
   P=validation/results/gnn/polarised
   for k in $(seq 2 "$POLARISED_ROUNDS"); do
     j=$((k - 1))
@@ -492,14 +496,8 @@ if [ "${POLARISED_ROUNDS:-1}" -ge 2 ]; then
     MLPARAMS_GNN_MODEL_DIR="$PWD/work/gnn_polarised$j" .venv/bin/mlparams buckingham sample-liquids \
       --liquids "water,ethylene carbonate,ethanol,n-octane" --model gnn-liquids \
       --density-from "$P/round$j/density/density_results.csv" --out "$P/frames_round$j" --jobs 2 --quiet
-    train_extra=(--slope-weight 5)
-    round_liquids="water,ethylene carbonate,ethanol,n-octane"
-    contact_round "work/gnn_polarised$j/gnn-liquids.pt" "$P/frames_round$j" "$P/round$j/density/density_results.csv" \
-      "work/gnn_polarised$k" "$P/round$k" \
-      "$contacts/water/dimers" "$contacts/water_contact1/dimers" "$contacts/water_contact1_slopes/dimers" \
-      "$contacts/water_slope1/dimers" "$contacts/water_slope1_slopes/dimers"
-    train_extra=()
-    unset round_liquids
+    polarised_round "work/gnn_polarised$j/gnn-liquids.pt" "$P/frames_round$j" \
+      "$P/round$j/density/density_results.csv" "work/gnn_polarised$k" "$P/round$k"
   done
   runs=(gaff2=validation/results/gnn/structure/gaff2 slope_round=validation/results/gnn/structure/slope_round
         contact_round2_q1.20="$P/start/density")
