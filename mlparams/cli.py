@@ -539,6 +539,9 @@ def cmd_validate_density(args) -> int:
     if summary["n_ok"]:
         line += (f"; MAE {summary['MAE_g_cm3']:.4f} g/cm3, mean unsigned {summary['mean_unsigned_rel_pct']:.2f} %, "
                  f"mean signed {summary['mean_signed_rel_pct']:+.2f} %")
+    if summary.get("n_hvap"):
+        line += (f"; enthalpy of vaporisation ({summary['n_hvap']} liquids) mean unsigned "
+                 f"{summary['hvap_mean_unsigned_kj_mol']:.2f} kJ/mol, signed {summary['hvap_mean_signed_kj_mol']:+.2f}")
     print(line)
     for name, why in summary["failed"].items():
         print(f"  {name}: {why}")

@@ -95,8 +95,8 @@ def test_liquids_csv_needs_its_columns(tmp_path):
 @pytest.mark.parametrize("engine", ["openmm", "lammps"])
 def test_quick_run_resumes_and_keeps_failures(tmp_path, engine):
     liquids = tmp_path / "liquids.csv"
-    liquids.write_text("name,smiles,T_K,P_kPa,density_g_cm3\nwater,O,298.15,101.325,0.99705\n"
-                       "salt,[Na+].[Cl-],298.15,101.325,1.2\n")
+    liquids.write_text("name,smiles,T_K,P_kPa,density_g_cm3,Hvap_kJ_mol,Hvap_T_K\n"
+                       "water,O,298.15,101.325,0.99705,43.98,298.15\nsalt,[Na+].[Cl-],298.15,101.325,1.2,,\n")
     out = tmp_path / "out"
     summary = run(str(liquids), "gaff2", engine, out, profile="quick", jobs=2, progress=False)
     assert summary["n_liquids"] == 2 and summary["n_ok"] == 1
@@ -106,12 +106,46 @@ def test_quick_run_resumes_and_keeps_failures(tmp_path, engine):
     water = rows["water"]
     assert water["status"] == "ok" and water["engine"] == engine
     assert 0.6 < float(water["rho_sim"]) < 1.2 and float(water["rho_sim_err"]) > 0
-    for name in ("density_parity.png", "density_vs_time.png", "summary.md"):
+    for name in ("density_parity.png", "density_vs_time.png", "summary.md", "hvap_parity.png"):
         assert (out / name).is_file()
     stamp = (out / "density_results.csv").stat().st_mtime_ns
     again = run(str(liquids), "gaff2", engine, out, profile="quick", progress=False)  # resume: nothing left to do
     assert again["n_liquids"] == 2 and (out / "density_results.csv").stat().st_mtime_ns == stamp
     _check_structure(out, engine)
+    _check_energies(out, engine, water)
+
+
+def _check_energies(out, engine, water):
+    """The potential energies the run recorded (the engine's own, in kJ/mol) equal OpenMM's energy of the same
+    trajectory frames evaluated apart, molecules made whole; ΔH_vap is water-like and compared with experiment."""
+    import openmm
+    from openmm import unit
+
+    from mlparams.molecules import from_smiles
+    from mlparams.openmm_plugin.system import to_openmm
+    from mlparams.systems import build_system
+    from mlparams.validation import structure
+
+    series = np.loadtxt(out / "series" / "water.csv", delimiter=",", skiprows=1)
+    u = structure.universe(out / "work" / "water", engine)
+    n_mol = int(water["n_molecules"])
+    msys = build_system([from_smiles("O")], [n_mol], "gaff2", density_g_cm3=0.8)
+    system, _, _ = to_openmm(msys, cutoff_nm=0.6, constraints="HBonds")
+    context = openmm.Context(system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference"))
+    molecule = np.asarray(u.atoms.resindices)
+    first = np.searchsorted(molecule, molecule)  # each atom's molecule's first atom (atoms are in molecule order)
+    for k in (-1, -len(series) // 2):
+        u.trajectory[k]
+        box = u.dimensions[:3].astype(float) / 10.0
+        x = u.atoms.positions.astype(float) / 10.0
+        x -= box * np.round((x - x[first]) / box)  # whole molecules: LAMMPS writes wrapped atoms
+        context.setPeriodicBoxVectors(*(np.diag(box) * unit.nanometer))
+        context.setPositions(x * unit.nanometer)
+        energy = context.getState(getEnergy=True).getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
+        assert series[k, 2] == pytest.approx(energy, abs=1.0 + 1e-4 * abs(energy))  # seen: 0.003 (OpenMM), 0.5 (LAMMPS)
+    assert float(water["hvap_exp"]) == 43.98
+    assert 30.0 < float(water["hvap_sim"]) < 45.0 and 0.0 < float(water["hvap_sim_err"]) < 1.5
+    assert float(water["hvap_err"]) == pytest.approx(float(water["hvap_sim"]) - 43.98, abs=1e-3)
 
 
 def _check_structure(out, engine):
@@ -233,6 +267,24 @@ def test_compare_sets_models_side_by_side_on_common_liquids(tmp_path):
     merged = compare({"ab": f"{tmp_path / 'a'}+{tmp_path / 'b'}", "b": tmp_path / "b"}, tmp_path / "cmp2")
     assert merged["common"] == ["water"] and merged["stats"]["ab"]["mean_signed_rel_pct"] == pytest.approx(-10.0)
     assert merged["stats"]["ab"]["n_run"] == 2
+
+
+def test_compare_sets_enthalpies_of_vaporisation_side_by_side(tmp_path):
+    from mlparams.validation.density import COLUMNS, compare
+
+    old = "name,smiles,T_K,rho_exp,rho_sim,rho_sim_err,rel_err_pct,n_molecules,production_ps,engine,model,status,seconds\n"
+    (tmp_path / "old").mkdir()  # written before the enthalpy columns existed
+    (tmp_path / "old" / "density_results.csv").write_text(old + "water,O,298.15,1.0,0.9,0.01,-10,100,40,openmm,a,ok,1\n")
+    compare({"old": tmp_path / "old"}, tmp_path / "c0")
+    assert "Enthalpy" not in (tmp_path / "c0.md").read_text()
+    new = dict.fromkeys(COLUMNS, "")
+    new.update(name="water", smiles="O", T_K="298.15", rho_exp="1.0", rho_sim="1.02", rho_sim_err="0.01",
+               rel_err_pct="2", status="ok", hvap_exp="43.98", hvap_sim="41.5", hvap_sim_err="0.3", hvap_err="-2.48")
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "density_results.csv").write_text(",".join(COLUMNS) + "\n" + ",".join(new.values()) + "\n")
+    compare({"old": tmp_path / "old", "new": tmp_path / "new"}, tmp_path / "c1")
+    text = (tmp_path / "c1.md").read_text()
+    assert "| water | 43.98 | – | 41.50 ± 0.30 |" in text
 
 
 def test_cost_reports_minutes_errors_and_the_goal(tmp_path):

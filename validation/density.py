@@ -55,7 +55,8 @@ from mlparams.validation import structure
 
 REQUIRED = ("name", "smiles", "T_K", "P_kPa", "density_g_cm3")
 COLUMNS = ("name", "smiles", "T_K", "rho_exp", "rho_sim", "rho_sim_err", "rel_err_pct", "n_molecules",
-           "production_ps", "engine", "model", "status", "seconds", "drift_pct", "drift_sigma")
+           "production_ps", "engine", "model", "status", "seconds", "drift_pct", "drift_sigma",
+           "hvap_exp", "hvap_sim", "hvap_sim_err", "hvap_err")
 #: Relative change across the equilibrated window (least-squares line) beyond which, if it is also beyond three
 #: standard errors of the slope, a run is flagged as not equilibrated.
 DRIFT_LIMIT = 0.01
@@ -216,7 +217,7 @@ def _run_openmm(msys, protocol: Protocol, T: float, P_bar: float, threads: int, 
     with open(workdir / structure.TOPOLOGY["openmm"], "w") as fh:
         PDBFile.writeFile(sim.topology, state.getPositions(), fh)
     sim.reporters.append(DCDReporter(str(workdir / structure.TRAJECTORY), steps_per_sample, enforcePeriodicBox=True))
-    times, rhos = [], []
+    times, rhos, energies = [], [], []
     for _ in range(int(round(protocol.npt_ps / protocol.sample_ps))):
         try:
             sim.step(steps_per_sample)
@@ -225,15 +226,18 @@ def _run_openmm(msys, protocol: Protocol, T: float, P_bar: float, threads: int, 
         state = sim.context.getState(getEnergy=True)
         box = state.getPeriodicBoxVectors(asNumpy=True).value_in_unit(unit.nanometer)
         rho = mass_g / (float(np.linalg.det(box)) * 1e-21)
-        if not np.isfinite(state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)) or not np.isfinite(rho):
+        energy = state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
+        if not np.isfinite(energy) or not np.isfinite(rho):
             raise SimulationFailed("NaN in the simulation", times, rhos)
         times.append(state.getTime().value_in_unit(unit.picosecond) - protocol.nvt_ps)
         rhos.append(rho)
-    return np.array(times), np.array(rhos)
+        energies.append(energy)
+    return np.array(times), np.array(rhos), np.array(energies)
 
 
 def _run_lammps(msys, protocol: Protocol, T: float, P_bar: float, threads: int, workdir: Path,
                 long_range_correction: bool = True):
+    from mlparams.lammps_inputs.units import energy_from_real
     from mlparams.lammps_inputs.writer import THERMO, write_inputs
 
     write_inputs(msys, workdir, cutoff_nm=protocol.cutoff_nm, temperature_k=T, pressure_bar=P_bar,
@@ -269,20 +273,21 @@ def _run_lammps(msys, protocol: Protocol, T: float, P_bar: float, threads: int, 
         raise MlparamsError(f"LAMMPS failed: {(errors or ['no error line'])[-1]}")
     lines = log.splitlines()
     header = max((k for k, line in enumerate(lines) if line.split()[:3] == ["Step", "Time", "Density"]), default=None)
-    times, rhos = [], []
+    times, rhos, energies = [], [], []
     for line in lines[header + 1:] if header is not None else []:
         if line.startswith("Loop time"):
             break
         parts = line.split()
         if len(parts) == 4 and parts[0].isdigit():
-            t_ps, rho = float(parts[1]) / 1000.0, float(parts[2])
-            if not np.isfinite(rho):
+            t_ps, rho, pe = float(parts[1]) / 1000.0, float(parts[2]), float(parts[3])
+            if not (np.isfinite(rho) and np.isfinite(pe)):
                 raise MlparamsError("NaN in the simulation")
             times.append(t_ps)
             rhos.append(rho)
+            energies.append(energy_from_real(pe))
     if not rhos:
         raise MlparamsError("LAMMPS printed no density")
-    return np.array(times[1:]), np.array(rhos[1:])  # drop the step-0 line
+    return np.array(times[1:]), np.array(rhos[1:]), np.array(energies[1:])  # drop the step-0 line
 
 
 def system_density(msys, engine: str, protocol: Protocol, T: float, P_bar: float, threads: int, workdir,
@@ -293,7 +298,7 @@ def system_density(msys, engine: str, protocol: Protocol, T: float, P_bar: float
     try:
         workdir = Path(workdir)
         workdir.mkdir(parents=True, exist_ok=True)
-        times, rhos = runner(msys, protocol, T, P_bar, threads, workdir, long_range_correction=long_range_correction)
+        times, rhos, _ = runner(msys, protocol, T, P_bar, threads, workdir, long_range_correction=long_range_correction)
         return {"status": "ok", "times": times.tolist(), "rhos": rhos.tolist(), **equilibrated_mean(rhos)}
     except (SimulationFailed, MlparamsError) as exc:
         return {"status": f"failed: {exc}"}
@@ -319,8 +324,8 @@ def run_liquid(row: dict, model: str, engine: str, protocol: Protocol, threads: 
         structure.write_atoms(msys, work)
         T, P_bar = float(row["T_K"]), float(row["P_kPa"]) / 100.0
         runner = _run_openmm if engine == "openmm" else _run_lammps
-        times, rhos = runner(msys, protocol, T, P_bar, threads, work)
-        series = (times.tolist(), rhos.tolist())
+        times, rhos, energies = runner(msys, protocol, T, P_bar, threads, work)
+        series = (times.tolist(), rhos.tolist(), energies.tolist())
         lo, hi = SANE_RATIO
         if not (lo * out["rho_exp"] < rhos[-1] < hi * out["rho_exp"]):
             raise MlparamsError(f"the box {'exploded' if rhos[-1] < out['rho_exp'] else 'collapsed'}: final density "
@@ -330,6 +335,10 @@ def run_liquid(row: dict, model: str, engine: str, protocol: Protocol, threads: 
                    rel_err_pct=100.0 * (stats["mean"] - out["rho_exp"]) / out["rho_exp"],
                    production_ps=float(times[-1] - times[stats["t0_index"]]), status="ok",
                    drift_pct=100.0 * stats["drift"], drift_sigma=stats["drift_sigma"])
+        try:  # the cohesion over the same window; a failure here keeps the density
+            out.update(_hvap(row, species, model, n, energies[stats["t0_index"]:]))
+        except MlparamsError as exc:
+            out["hvap_error"] = str(exc)
         try:  # the structure of the equilibrated frames; a failure here keeps the density
             out["rdf"] = str(structure.liquid_rdfs(work, engine, len(rhos), stats["t0_index"], work / "rdf.csv"))
         except Exception as exc:
@@ -345,6 +354,17 @@ def run_liquid(row: dict, model: str, engine: str, protocol: Protocol, threads: 
     out["seconds"] = round(time.perf_counter() - t0, 1)
     out["series"] = series
     return out
+
+
+def _hvap(row: dict, species, model: str, n_molecules: int, liquid_energies_kj) -> dict:
+    """The hvap_* columns of a finished liquid (:mod:`mlparams.validation.hvap`)."""
+    from mlparams.validation import hvap
+
+    T = float(row["T_K"])
+    value = hvap.enthalpy_of_vaporisation(liquid_energies_kj, n_molecules, hvap.gas_phase_energy(species, model, T), T)
+    exp = hvap.experimental_hvap(row)
+    return {"hvap_exp": exp, "hvap_sim": value["hvap"], "hvap_sim_err": value["hvap_err"],
+            "hvap_err": None if exp is None else value["hvap"] - exp}
 
 
 _slug = structure.liquid_slug
@@ -411,6 +431,8 @@ def run(liquids: str, model: str, engine: str, out, profile: str = "default", jo
                 write_text(out / "rdf" / f"{_slug(res['name'])}.csv", Path(res["rdf"]).read_text())
             if res.get("rdf_error"):
                 print(f"{res['name']}: no g(r) ({res['rdf_error']})", file=sys.stderr)
+            if res.get("hvap_error"):
+                print(f"{res['name']}: no enthalpy of vaporisation ({res['hvap_error']})", file=sys.stderr)
             done[res["name"]] = {k: res.get(k) for k in COLUMNS}
             _write_results(results_path, done, [r["name"] for r in read_liquids(liquids)])
             if bar:
@@ -507,8 +529,13 @@ def drift_report(roots, out) -> dict:
     return result
 
 
-def _write_series(path: Path, times, rhos) -> None:
-    write_text(path, "t_ps,density_g_cm3\n" + "\n".join(f"{t:.4f},{r:.6f}" for t, r in zip(times, rhos)) + "\n")
+def _write_series(path: Path, times, rhos, energies=None) -> None:
+    """series/<liquid>.csv: time (ps), density (g/cm³) and, where recorded, the box's potential energy (kJ/mol)."""
+    if energies is None or len(energies) != len(rhos):
+        write_text(path, "t_ps,density_g_cm3\n" + "\n".join(f"{t:.4f},{r:.6f}" for t, r in zip(times, rhos)) + "\n")
+    else:
+        write_text(path, "t_ps,density_g_cm3,potential_kj_mol\n" + "\n".join(
+            f"{t:.4f},{r:.6f},{e:.3f}" for t, r, e in zip(times, rhos, energies)) + "\n")
 
 
 def _ok(done: dict) -> list[dict]:
@@ -523,6 +550,10 @@ def summarise(done: dict, model: str, engine: str, profile: str, protocol: Proto
     if ok:
         stats = {"MAE_g_cm3": float(np.mean(np.abs(err))), "RMSE_g_cm3": float(np.sqrt(np.mean(err**2))),
                  "mean_signed_rel_pct": float(np.mean(rel)), "mean_unsigned_rel_pct": float(np.mean(np.abs(rel)))}
+    hvap = np.array([float(r["hvap_err"]) for r in ok if r.get("hvap_err") not in (None, "")])
+    if hvap.size:
+        stats.update(n_hvap=int(hvap.size), hvap_mean_unsigned_kj_mol=float(np.mean(np.abs(hvap))),
+                     hvap_mean_signed_kj_mol=float(np.mean(hvap)))
     return {"model": model, "engine": engine, "profile": profile, "protocol": asdict(protocol),
             "n_liquids": len(done), "n_ok": len(ok), "n_failed": len(done) - len(ok), **stats,
             "failed": {n: r["status"] for n, r in done.items() if str(r["status"]) != "ok"},
@@ -535,20 +566,26 @@ def summary_markdown(summary: dict, done: dict) -> str:
     if summary["n_ok"]:
         lines += ["", f"MAE {summary['MAE_g_cm3']:.4f} g/cm3, RMSE {summary['RMSE_g_cm3']:.4f} g/cm3, mean signed "
                   f"{summary['mean_signed_rel_pct']:+.2f} %, mean unsigned {summary['mean_unsigned_rel_pct']:.2f} %."]
+    if summary.get("n_hvap"):
+        lines += ["", f"Enthalpy of vaporisation (kJ/mol), {summary['n_hvap']} liquids with an experimental value at "
+                  f"the run's temperature: mean unsigned error {summary['hvap_mean_unsigned_kj_mol']:.2f}, mean signed "
+                  f"{summary['hvap_mean_signed_kj_mol']:+.2f}."]
     drifts = summary.get("not_equilibrated") or {}
     if drifts:
         lines += ["", f"Not equilibrated (the density still drifts across the window averaged, by more than "
                   f"{100 * DRIFT_LIMIT:.0f} % and three standard errors; the value is a bound): "
                   + ", ".join(f"{n} ({d:+.1f} %)" for n, d in drifts.items()) + "."]
-    lines += ["", "| liquid | T / K | exp | sim | ± | error % | molecules | production ps | drift % | status |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+    lines += ["", "| liquid | T / K | exp | sim | ± | error % | molecules | production ps | drift % | "
+              "ΔH_vap exp | ΔH_vap sim | ± | status |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in done.values():
         ok = str(r["status"]) == "ok"
         fmt = (lambda v, f: f"{float(v):{f}}" if ok and v not in (None, "") else "")
         status = "ok, not equilibrated" if ok and drifting(r) else r["status"]
         lines.append(f"| {r['name']} | {float(r['T_K']):.2f} | {float(r['rho_exp']):.4f} | {fmt(r['rho_sim'], '.4f')} | "
                      f"{fmt(r['rho_sim_err'], '.4f')} | {fmt(r['rel_err_pct'], '+.2f')} | {r['n_molecules'] or ''} | "
-                     f"{fmt(r['production_ps'], '.0f')} | {fmt(r.get('drift_pct'), '+.1f')} | {status} |")
+                     f"{fmt(r['production_ps'], '.0f')} | {fmt(r.get('drift_pct'), '+.1f')} | "
+                     f"{fmt(r.get('hvap_exp'), '.2f')} | {fmt(r.get('hvap_sim'), '.2f')} | {fmt(r.get('hvap_sim_err'), '.2f')} | "
+                     f"{status} |")
     return "\n".join(lines) + "\n"
 
 
@@ -568,6 +605,20 @@ def plots(done: dict, out: Path, title: str) -> None:
         ax.set_ylabel("simulation / g cm⁻³")
         ax.set_title(title)
         save_figure(fig, out / "density_parity.png")
+    with_hvap = [r for r in ok if r.get("hvap_sim") not in (None, "") and r.get("hvap_exp") not in (None, "")]
+    if with_hvap:
+        fig, ax = plt.subplots(figsize=(5, 5))
+        x = [float(r["hvap_exp"]) for r in with_hvap]
+        y = [float(r["hvap_sim"]) for r in with_hvap]
+        ax.errorbar(x, y, yerr=[float(r["hvap_sim_err"]) for r in with_hvap], fmt="o", ms=4, capsize=2)
+        for r, xi, yi in zip(with_hvap, x, y):
+            ax.annotate(r["name"], (xi, yi), fontsize=6, xytext=(3, 3), textcoords="offset points")
+        lo, hi = min(x + y) - 3.0, max(x + y) + 3.0
+        ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+        ax.set_xlabel("experiment ΔH_vap / kJ mol⁻¹")
+        ax.set_ylabel("simulation ΔH_vap / kJ mol⁻¹")
+        ax.set_title(title)
+        save_figure(fig, out / "hvap_parity.png")
     series = sorted((out / "series").glob("*.csv"))
     if series:
         cols = min(4, len(series))
@@ -633,7 +684,7 @@ def compare(folders: dict, out) -> dict:
         f"{lab} mean unsigned {s['mean_unsigned_rel_pct']:.2f} %, mean signed {s['mean_signed_rel_pct']:+.2f} % "
         f"({s['n_ok']} of {s['n_run']} run liquids finished)" for lab, s in stats.items() if s["n_common"]) + "."]
     out = Path(out)
-    write_text(out.with_suffix(".md"), "\n".join(lines + summary) + "\n")
+    write_text(out.with_suffix(".md"), "\n".join(lines + summary + _hvap_comparison(ok, labels, all_names)) + "\n")
     from mlparams.plotting import plt, save_figure
 
     fig, ax = plt.subplots(figsize=(5.2, 5))
@@ -647,6 +698,22 @@ def compare(folders: dict, out) -> dict:
     ax.legend(fontsize=8)
     save_figure(fig, out.with_suffix(".png"))
     return {"common": common, "stats": stats}
+
+
+def _hvap_comparison(ok: dict, labels, names) -> list[str]:
+    """Markdown lines setting the models' enthalpies of vaporisation side by side (none if no run has one)."""
+    have = {lab: {n: r for n, r in ok[lab].items() if r.get("hvap_sim") not in (None, "")} for lab in labels}
+    shown = [n for n in names if any(n in h for h in have.values())]
+    if not shown:
+        return []
+    lines = ["", "Enthalpy of vaporisation, kJ/mol (simulation ± standard error; experiment where given at the run's "
+             "temperature):", "", "| liquid | experiment | " + " | ".join(labels) + " |", "|---|---|" + "---|" * len(labels)]
+    for n in shown:
+        exp = next((h[n]["hvap_exp"] for h in have.values() if n in h and h[n].get("hvap_exp") not in (None, "")), None)
+        cells = [f"{float(have[lab][n]['hvap_sim']):.2f} ± {float(have[lab][n]['hvap_sim_err']):.2f}"
+                 if n in have[lab] else "–" for lab in labels]
+        lines.append(f"| {n} | {'–' if exp is None else f'{float(exp):.2f}'} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def cost(folders, out) -> list[dict]:

@@ -887,7 +887,7 @@ def bulk_moduli(results_csv, model: str, names, option: str = "--density-loss") 
         if not series.is_file():
             raise MissingFileError(f"{option} {path}: its density series {series} is missing; give the folder a "
                                    "density run wrote, with its series/")
-        t, rho = np.loadtxt(series, delimiter=",", skiprows=1, ndmin=2).T
+        t, rho = np.loadtxt(series, delimiter=",", skiprows=1, ndmin=2).T[:2]
         production = rho[t > t[-1] - float(r["production_ps"])]
         out[name] = bulk_modulus_bar(production, int(r["n_molecules"]), molar_mass(from_smiles(r["smiles"])),
                                      float(r["T_K"]))
