@@ -509,6 +509,18 @@ def cmd_drift_report(args) -> int:
     return 0
 
 
+def cmd_cohesion(args) -> int:
+    from mlparams.validation.hvap import cohesion_report
+
+    if args.frames < 1:
+        raise MlparamsError(f"--frames {args.frames}: give at least 1 frame")
+    for r in cohesion_report(args.folder, args.frames, args.out):
+        print(f"{r['name']}: intermolecular Coulomb {r['coulomb']:.1f}, van der Waals {r['vdw']:.1f} kJ/mol per molecule")
+    stem = Path(args.out) if args.out else Path(args.folder) / "cohesion"
+    print(f"wrote {stem.with_suffix('.md')} and {stem.with_suffix('.json')}")
+    return 0
+
+
 def cmd_compare_rdf(args) -> int:
     from mlparams.validation.structure import compare, liquid_slug
 
@@ -749,6 +761,12 @@ def build_parser() -> argparse.ArgumentParser:
     vt.add_argument("roots", nargs="+", help="folders to search for density runs (series/ beside summary.json)")
     vt.add_argument("--out", required=True, help="output stem: writes OUT.md and OUT.json")
     vt.set_defaults(func=cmd_drift_report)
+    vh = vsub.add_parser("cohesion", help="intermolecular Coulomb and van der Waals energy per molecule of a density "
+                                          "run's liquids, from their trajectories (what their enthalpy of vaporisation is made of)")
+    vh.add_argument("folder", help="a folder 'mlparams validate density' wrote, its work/ trajectories still there")
+    vh.add_argument("--frames", type=int, default=10, help="frames over the trajectory's second half (default 10)")
+    vh.add_argument("--out", default=None, help="output stem (default FOLDER/cohesion): writes OUT.md and OUT.json")
+    vh.set_defaults(func=cmd_cohesion)
     vr = vsub.add_parser("compare-rdf", help="one liquid's intermolecular g(r) from several density runs, with "
                                              "first-shell peaks and coordination numbers")
     vr.add_argument("results", nargs="+", help="LABEL=FOLDER of a density run that holds rdf/<liquid>.csv")

@@ -113,6 +113,7 @@ def test_quick_run_resumes_and_keeps_failures(tmp_path, engine):
     assert again["n_liquids"] == 2 and (out / "density_results.csv").stat().st_mtime_ns == stamp
     _check_structure(out, engine)
     _check_energies(out, engine, water)
+    _check_cohesion(out, engine, water)
 
 
 def _check_energies(out, engine, water):
@@ -146,6 +147,45 @@ def _check_energies(out, engine, water):
     assert float(water["hvap_exp"]) == 43.98
     assert 30.0 < float(water["hvap_sim"]) < 45.0 and 0.0 < float(water["hvap_sim_err"]) < 1.5
     assert float(water["hvap_err"]) == pytest.approx(float(water["hvap_sim"]) - 43.98, abs=1e-3)
+
+
+def _check_cohesion(out, engine, water):
+    """The intermolecular van der Waals energy per molecule of `validate cohesion` (force-group energies, box minus
+    molecules alone) equals an independent NumPy minimum-image Lennard-Jones sum over pairs of different molecules
+    within the cutoff plus OpenMM's long-range correction, on the same frames; its Coulomb part holds water."""
+    import openmm
+
+    from mlparams.molecules import from_smiles
+    from mlparams.openmm_plugin.system import to_openmm
+    from mlparams.systems import build_system
+    from mlparams.validation import hvap, structure
+
+    rows = hvap.cohesion_report(out, n_frames=2)
+    (row,) = [r for r in rows if r["name"] == "water"]
+    n_mol, cutoff = int(water["n_molecules"]), 0.6
+    system, _, _ = to_openmm(build_system([from_smiles("O")], [n_mol], "gaff2", density_g_cm3=0.8), cutoff_nm=cutoff)
+    nb = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
+    sig, eps = (np.array([nb.getParticleParameters(i)[k]._value for i in range(nb.getNumParticles())]) for k in (1, 2))
+    u = structure.universe(out / "work" / "water", engine)
+    molecule = np.asarray(u.atoms.resindices)
+    other = molecule[:, None] != molecule[None, :]
+    s, e = 0.5 * (sig[:, None] + sig[None, :]), np.sqrt(eps[:, None] * eps[None, :])
+    n = len(sig)
+    tail_pairs = (e * s**12).sum() / n**2, (e * s**6).sum() / n**2  # mean over all ordered pairs, as OpenMM
+    energies = []
+    for k in row["frames"]:
+        u.trajectory[k]
+        box = u.dimensions[:3].astype(float) / 10.0
+        d = u.atoms.positions[:, None, :].astype(float) / 10.0 - u.atoms.positions[None, :, :] / 10.0
+        d -= box * np.round(d / box)
+        r = np.linalg.norm(d, axis=-1)
+        inside = other & (r < cutoff) & (e > 0)
+        lj = 4.0 * e[inside] * ((s[inside] / r[inside]) ** 12 - (s[inside] / r[inside]) ** 6)
+        tail = 8.0 * np.pi * n**2 / np.prod(box) * (tail_pairs[0] / (9 * cutoff**9) - tail_pairs[1] / (3 * cutoff**3))
+        energies.append((0.5 * lj.sum() + tail) / n_mol)
+    assert row["vdw"] == pytest.approx(np.mean(energies), abs=0.02)
+    assert -50.0 < row["coulomb"] < -25.0 and row["hvap_sim"] is not None
+    assert (out / "cohesion.md").is_file()
 
 
 def _check_structure(out, engine):

@@ -93,3 +93,91 @@ def experimental_hvap(row: dict) -> float | None:
     except (TypeError, ValueError):
         return None
     return value if abs(at - float(row["T_K"])) <= SAME_TEMPERATURE_K else None
+
+
+def _whole_molecules(x_nm, box_nm, molecule) -> np.ndarray:
+    """Positions with every molecule made whole (minimum image to its first atom; atoms in molecule order)."""
+    first = np.searchsorted(molecule, molecule)
+    return x_nm - box_nm * np.round((x_nm - x_nm[first]) / box_nm)
+
+
+def intermolecular_energies(workdir, engine: str, model: str, smiles: str, n_molecules: int, cutoff_nm: float,
+                            n_frames: int = 10) -> dict:
+    """What holds a liquid together: the intermolecular Coulomb and van der Waals energy per molecule (kJ/mol),
+    E_inter = E_box − Σ_k E_molecule k alone, on ``n_frames`` frames spread over the second half of a density run's
+    trajectory (``workdir``: DIR/work/<liquid>), each term split by force group (OpenMM, Reference platform; the
+    long-range van der Waals correction counts as van der Waals). Returns the means and their spread over frames."""
+    from mlparams.molecules import from_smiles
+    from mlparams.openmm_plugin.system import coulomb_and_vdw, to_openmm
+    from mlparams.systems import build_system
+    from mlparams.validation import structure
+
+    species = from_smiles(smiles)
+    u = structure.universe(workdir, engine)
+    if u.atoms.n_atoms != n_molecules * species.n_atoms:
+        raise MlparamsError(f"the trajectory in {workdir} holds {u.atoms.n_atoms} atoms, not {n_molecules} × "
+                            f"{species.n_atoms}; give the work folder of this liquid's run")
+    box_system, _, _ = to_openmm(build_system([species], [n_molecules], model, density_g_cm3=0.5),
+                                 cutoff_nm=cutoff_nm, constraints="HBonds")
+    alone, _, _ = to_openmm(build_system([species], [1], model), constraints="HBonds")
+    molecule = np.asarray(u.atoms.resindices)
+    n_traj = len(u.trajectory)
+    picks = np.unique(np.linspace(n_traj // 2, n_traj - 1, min(n_frames, n_traj - n_traj // 2)).astype(int))
+    per_frame = []
+    for k in picks:
+        u.trajectory[int(k)]
+        box = u.dimensions[:3].astype(float) / 10.0
+        x = _whole_molecules(u.atoms.positions.astype(float) / 10.0, box, molecule)
+        total = coulomb_and_vdw(box_system, x, box)
+        parts = [coulomb_and_vdw(alone, x[m * species.n_atoms:(m + 1) * species.n_atoms]) for m in range(n_molecules)]
+        per_frame.append([(total[t] - sum(p[t] for p in parts)) / n_molecules for t in ("coulomb", "vdw")])
+    e = np.array(per_frame)
+    return {"coulomb": float(e[:, 0].mean()), "vdw": float(e[:, 1].mean()), "coulomb_sd": float(e[:, 0].std()),
+            "vdw_sd": float(e[:, 1].std()), "frames": [int(k) for k in picks]}
+
+
+def cohesion_report(folder, n_frames: int = 10, out=None) -> list[dict]:
+    """:func:`intermolecular_energies` of every finished liquid of a density run folder whose trajectory is there;
+    writes OUT.md and OUT.json (default FOLDER/cohesion) beside ΔH_vap, and returns the rows."""
+    import csv
+    import json
+    from pathlib import Path
+
+    from mlparams.atomic_files import write_json, write_text
+    from mlparams.errors import MissingFileError
+    from mlparams.validation import structure
+
+    folder = Path(folder)
+    results, meta_path = folder / "density_results.csv", folder / "summary.json"
+    if not (results.is_file() and meta_path.is_file()):
+        raise MissingFileError(f"{folder} has no density_results.csv and summary.json; give a folder that "
+                               "'mlparams validate density' wrote")
+    meta = json.loads(meta_path.read_text())
+    with open(results, newline="") as fh:
+        done = [r for r in csv.DictReader(fh) if r["status"] == "ok"]
+    rows = []
+    for r in done:
+        work = folder / "work" / structure.liquid_slug(r["name"])
+        if not (work / structure.TRAJECTORY).is_file():
+            continue
+        e = intermolecular_energies(work, meta["engine"], meta["model"], r["smiles"], int(r["n_molecules"]),
+                                    float(meta["protocol"]["cutoff_nm"]), n_frames)
+        rows.append({"name": r["name"], "hvap_sim": r.get("hvap_sim") or None, "hvap_exp": r.get("hvap_exp") or None,
+                     **e})
+    if not rows:
+        raise MissingFileError(f"no trajectories under {folder / 'work'}; they stay only where the run was made")
+    out = Path(out) if out else folder / "cohesion"
+    lines = [f"# What holds the liquids together: {meta['engine']}, model {meta['model']}, profile {meta['profile']}",
+             "", f"Command: `mlparams validate cohesion {folder}`; intermolecular energy per molecule (kJ/mol), "
+             "box minus molecules alone, over frames of the trajectory's second half (± spread over frames).", "",
+             "| liquid | Coulomb | van der Waals | sum | ΔH_vap sim | ΔH_vap exp |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['name']} | {r['coulomb']:.1f} ± {r['coulomb_sd']:.1f} | {r['vdw']:.1f} ± {r['vdw_sd']:.1f} | "
+                     f"{r['coulomb'] + r['vdw']:.1f} | {_cell(r['hvap_sim'])} | {_cell(r['hvap_exp'])} |")
+    write_text(out.with_suffix(".md"), "\n".join(lines) + "\n")
+    write_json(out.with_suffix(".json"), rows, indent=1)
+    return rows
+
+
+def _cell(value) -> str:
+    return "–" if value in (None, "") else f"{float(value):.2f}"
