@@ -589,36 +589,34 @@ def summary_markdown(summary: dict, done: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _parity(rows, key: str, unit: str, margin: float, title: str, path: Path, labels: bool = False) -> None:
+    """Simulation against experiment of ``key``_sim/_exp/_sim_err over ``rows``, with the diagonal."""
+    from mlparams.plotting import plt, save_figure
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    x = [float(r[f"{key}_exp"]) for r in rows]
+    y = [float(r[f"{key}_sim"]) for r in rows]
+    ax.errorbar(x, y, yerr=[float(r[f"{key}_sim_err"]) for r in rows], fmt="o", ms=4, capsize=2)
+    if labels:
+        for r, xi, yi in zip(rows, x, y):
+            ax.annotate(r["name"], (xi, yi), fontsize=6, xytext=(3, 3), textcoords="offset points")
+    lo, hi = min(x + y) - margin, max(x + y) + margin
+    ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+    ax.set_xlabel(f"experiment / {unit}")
+    ax.set_ylabel(f"simulation / {unit}")
+    ax.set_title(title)
+    save_figure(fig, path)
+
+
 def plots(done: dict, out: Path, title: str) -> None:
     from mlparams.plotting import plt, save_figure
 
     ok = _ok(done)
     if ok:
-        fig, ax = plt.subplots(figsize=(5, 5))
-        x = [float(r["rho_exp"]) for r in ok]
-        y = [float(r["rho_sim"]) for r in ok]
-        e = [float(r["rho_sim_err"]) for r in ok]
-        ax.errorbar(x, y, yerr=e, fmt="o", ms=4, capsize=2)
-        lo, hi = min(x + y) - 0.05, max(x + y) + 0.05
-        ax.plot([lo, hi], [lo, hi], "k--", lw=1)
-        ax.set_xlabel("experiment / g cm⁻³")
-        ax.set_ylabel("simulation / g cm⁻³")
-        ax.set_title(title)
-        save_figure(fig, out / "density_parity.png")
+        _parity(ok, "rho", "g cm⁻³", 0.05, title, out / "density_parity.png")
     with_hvap = [r for r in ok if r.get("hvap_sim") not in (None, "") and r.get("hvap_exp") not in (None, "")]
     if with_hvap:
-        fig, ax = plt.subplots(figsize=(5, 5))
-        x = [float(r["hvap_exp"]) for r in with_hvap]
-        y = [float(r["hvap_sim"]) for r in with_hvap]
-        ax.errorbar(x, y, yerr=[float(r["hvap_sim_err"]) for r in with_hvap], fmt="o", ms=4, capsize=2)
-        for r, xi, yi in zip(with_hvap, x, y):
-            ax.annotate(r["name"], (xi, yi), fontsize=6, xytext=(3, 3), textcoords="offset points")
-        lo, hi = min(x + y) - 3.0, max(x + y) + 3.0
-        ax.plot([lo, hi], [lo, hi], "k--", lw=1)
-        ax.set_xlabel("experiment ΔH_vap / kJ mol⁻¹")
-        ax.set_ylabel("simulation ΔH_vap / kJ mol⁻¹")
-        ax.set_title(title)
-        save_figure(fig, out / "hvap_parity.png")
+        _parity(with_hvap, "hvap", "ΔH_vap / kJ mol⁻¹", 3.0, title, out / "hvap_parity.png", labels=True)
     series = sorted((out / "series").glob("*.csv"))
     if series:
         cols = min(4, len(series))
