@@ -19,6 +19,8 @@ Protocol (the same in both engines; :data:`PROFILES`):
   drift = the least-squares line's change across that window over its mean: a run whose drift exceeds
   :data:`DRIFT_LIMIT` and three standard errors of the line's slope has not reached equilibrium, and its density is
   a bound, not a value (flagged in summary.md and summary.json);
+* the box's potential energy is recorded with each density sample (series/<liquid>.csv), and ΔH_vap = ⟨U_gas⟩ −
+  ⟨U_liq⟩/N + RT over the equilibrated window, with one molecule run in vacuum (:mod:`mlparams.validation.hvap`);
 * the NPT trajectory (one frame per density sample) stays in DIR/work/<liquid>/ with the engine's topology;
   MDAnalysis reads it for the intermolecular g(r) of every element pair over the equilibrated frames
   (DIR/rdf/<liquid>.csv, DIR/rdf.png; :mod:`mlparams.validation.structure`).
