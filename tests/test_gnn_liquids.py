@@ -138,12 +138,64 @@ def test_tail_coefficient_is_openmms_long_range_correction(liquid_frames, gnn):
     assert compiled[0] - compiled[1] == pytest.approx(K / volume, rel=1e-6)
 
 
+def _frame_terms(predictor, frames, per_frame):
+    """NumPy per frame: the intermolecular van der Waals energy (kJ/mol) from the pair counts, and the pressure
+    (bar) from the virial histograms, for the predictor's constants."""
+    from mlparams.forms import lj_gaussian
+
+    r, V = per_frame.r_bins_nm, frames.volume_nm3
+    table, _ = _numpy_constants(predictor, frames.smiles)
+    u = np.zeros(len(per_frame.counts))
+    pf = np.asarray(per_frame.p_rest_bar, dtype=float).copy()
+    for row, (a, b) in enumerate(per_frame.pair_types):
+        pr = {k: v[a, b] for k, v in table.items()}
+        used = per_frame.counts[:, row].sum(0) > 0
+        u += per_frame.counts[:, row][:, used].astype(float) @ lj_gaussian.energy(r[used], pr)
+        pf += per_frame.virial[:, row][:, used].astype(float) @ lj_gaussian.force(r[used], pr) / (3 * V) \
+            * lp.BAR_PER_KJ_MOL_NM3
+    return u, pf
+
+
+def _weights(du, T_K):
+    """Normalised exp(−β ΔU) of each frame."""
+    x = -du / (lp.BOLTZMANN_KJ_PER_MOL_K * T_K)
+    w = np.exp(x - x.max())
+    return w / w.sum()
+
+
+def test_reweighted_enthalpy_of_vaporisation_matches_numpy(liquid_frames, gnn):
+    """With feats_net moved, the predicted ΔH_vap is the sampling model's minus the change of the reweighted
+    intermolecular van der Waals energy per molecule (NumPy, from the pair counts) and of the long-range
+    correction; with the sampling model's own heads it is the sampling model's value."""
+    import torch
+
+    from mlparams.gnn.liquids import GnnPressureTerm
+
+    frames, per_frame = liquid_frames
+    other = _perturbed(gnn, 0, -0.05)  # C6 down: less cohesion
+    term = GnnPressureTerm([frames], [per_frame], gnn, reweight=True, hvap=[(40.0, 42.46)])
+    with torch.no_grad():
+        own = float(term.enthalpies_of_vaporisation(gnn.heads)[0])
+        moved = float(term.enthalpies_of_vaporisation(other.heads)[0])
+        item = term.items[0]
+        tail = float(term.tail_coefficient(term._constants(other.heads, item), item, frames.cutoff_nm)
+                     - term.tail_coefficient(term._constants(gnn.heads, item), item, frames.cutoff_nm))
+    assert own == pytest.approx(40.0, abs=1e-9)
+    u0, _ = _frame_terms(gnn, frames, per_frame)
+    u1, _ = _frame_terms(other, frames, per_frame)
+    expected = 40.0 - (np.sum(_weights(u1 - u0, frames.T_K) * u1) - u0.mean() + tail / frames.volume_nm3) / frames.n_molecules
+    assert moved == pytest.approx(expected, abs=1e-3)
+    assert moved < 40.0 - 0.1  # weaker dispersion, weaker cohesion
+    no_hvap = GnnPressureTerm([frames], [per_frame], gnn, reweight=True)
+    with pytest.raises(Exception, match="without enthalpies"):
+        no_hvap.enthalpies_of_vaporisation(gnn.heads)
+
+
 def test_reweighted_pressure_matches_numpy_for_other_constants(liquid_frames, gnn):
     """With feats_net moved (C12 up by 3 %), the reweighted pressure is the NumPy estimate: weights
     exp(−β ΔU) from the per-frame pair counts, per-frame virials, and the fine-histogram mean."""
     import torch
 
-    from mlparams.forms import lj_gaussian
     from mlparams.gnn.liquids import GnnPressureTerm
 
     frames, per_frame = liquid_frames
@@ -152,26 +204,9 @@ def test_reweighted_pressure_matches_numpy_for_other_constants(liquid_frames, gn
     with torch.no_grad():
         p, ess = term.pressures(other.heads)
         p_fixed, _ = term.pressures(other.heads, reweight=False)
-    beta = 1.0 / (lp.BOLTZMANN_KJ_PER_MOL_K * frames.T_K)
-    r, V = per_frame.r_bins_nm, frames.volume_nm3
-
-    def frame_terms(predictor):
-        table, _ = _numpy_constants(predictor, frames.smiles)
-        u = np.zeros(len(per_frame.counts))
-        pf = np.asarray(per_frame.p_rest_bar, dtype=float).copy()
-        for row, (a, b) in enumerate(per_frame.pair_types):
-            pr = {k: v[a, b] for k, v in table.items()}
-            used = per_frame.counts[:, row].sum(0) > 0
-            u += per_frame.counts[:, row][:, used].astype(float) @ lj_gaussian.energy(r[used], pr)
-            pf += per_frame.virial[:, row][:, used].astype(float) @ lj_gaussian.force(r[used], pr) / (3 * V) \
-                * lp.BAR_PER_KJ_MOL_NM3
-        return u, pf
-
-    u0, _ = frame_terms(gnn)
-    u1, pf = frame_terms(other)
-    x = -beta * (u1 - u0)
-    w = np.exp(x - x.max())
-    w /= w.sum()
+    u0, _ = _frame_terms(gnn, frames, per_frame)
+    u1, pf = _frame_terms(other, frames, per_frame)
+    w = _weights(u1 - u0, frames.T_K)
     expected = float(p_fixed[0]) + np.sum(w * pf) - pf.mean()
     assert float(p[0]) == pytest.approx(expected, rel=1e-6, abs=1e-3)
     assert float(ess[0]) == pytest.approx(1.0 / np.sum(w**2) / len(w), rel=1e-6)
@@ -260,6 +295,32 @@ def test_density_loss_takes_a_newton_step_with_the_models_own_bulk_modulus(liqui
     bad = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--liquids", "ethanol",
                   "--density-loss", str(tmp_path / "none.csv"), "--out", str(tmp_path / "x"))
     assert bad.returncode == 2 and "none.csv does not exist" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "x").exists()
+
+
+def test_hvap_weight_moves_the_enthalpy_of_vaporisation_toward_experiment(liquid_frames, run_cli, tmp_path,
+                                                                          write_density_run):
+    """--hvap-weight: the stage starts from the density run's ΔH_vap (a liquid 7 kJ/mol under-bound), reports it
+    before and after, and ends closer to experiment; without --density-loss it is refused in one line."""
+    frames, per_frame = liquid_frames
+    lp.save_frames(frames, tmp_path / "frames", per_frame)
+    rho = frames.rho_exp * (1.0 + 0.02 * np.random.default_rng(4).standard_normal(200))
+    csv = write_density_run(tmp_path / "run", f"ethanol,CCO,298.15,{frames.rho_exp},{frames.rho_exp},"
+                            f"{frames.n_molecules},49.9,openmm,gnn,ok", 0.25 * np.arange(1, 201), rho,
+                            {"hvap_sim": 35.46, "hvap_exp": 42.46})
+    out = tmp_path / "model"
+    res = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--liquids", "ethanol",
+                  "--density-loss", str(csv), "--hvap-weight", "5", "--out", str(out), "--epochs", "2",
+                  "--threads", "1", "--learning-rate", "1e-4", "--quiet")
+    assert res.returncode == 0, res.stderr
+    report = json.loads((out / "liquid_stage.json").read_text())
+    assert report["hvap_sampled_kj_mol"] == [35.46] and report["hvap_experiment_kj_mol"] == [42.46]
+    assert report["hvap_predicted_before_kj_mol"][0] == pytest.approx(35.46, abs=1e-9)
+    assert report["hvap_predicted_kj_mol"][0] > 35.46 + 0.05
+    assert "enthalpy of vaporisation 35.46 ->" in res.stdout
+    bad = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--liquids", "ethanol",
+                  "--hvap-weight", "1", "--out", str(tmp_path / "x"))
+    assert bad.returncode == 2 and "--hvap-weight needs --density-loss" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "x").exists()
 
 

@@ -513,3 +513,22 @@ if [ "${MEDIUM:-0}" = 1 ]; then
     --model gnn-liquids --engine openmm --profile medium --out validation/results/density/openmm-medium/gnn-liquids \
     --jobs 2 --quiet
 fi
+
+# Cohesion (README, "Cohesion: the liquid stage bought its densities with cohesion"): the four liquids' densities with
+# the enthalpy of vaporisation under GAFF2, gnn and the shipped gnn-liquids (screen), their intermolecular Coulomb and
+# van der Waals energies, the models side by side; then frames of the shipped gnn-liquids at the density it found,
+# the starting point of a liquid stage that fits ΔH_vap beside the density.
+if [ "${HVAP:-0}" = 1 ]; then
+  H=validation/results/hvap/openmm-screen
+  for m in gaff2 gnn-liquids gnn; do
+    .venv/bin/mlparams validate density --model "$m" --profile screen \
+      --only "water,ethanol,n-octane,ethylene carbonate" --jobs 2 --quiet --out "$H/$m"
+    .venv/bin/mlparams validate cohesion "$H/$m" --frames 5
+  done
+  .venv/bin/mlparams validate compare-densities gaff2="$H/gaff2" gnn="$H/gnn" gnn-liquids="$H/gnn-liquids" \
+    --out "$H/comparison"
+  drop_frames_without_histograms validation/results/hvap/frames_gnn_liquids
+  .venv/bin/mlparams buckingham sample-liquids --liquids "water,ethylene carbonate,ethanol,n-octane" \
+    --model gnn-liquids --density-from "$H/gnn-liquids/density_results.csv" \
+    --out validation/results/hvap/frames_gnn_liquids --jobs 2 --quiet
+fi

@@ -153,7 +153,7 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
                   liquid_weight: float | None = None, learning_rate: float = 2e-5, threads: int = 2,
                   reweight: bool = True, every_molecule_penalty: bool = False, progress: bool = True,
                   fine_penalty: bool = False, density_loss=None, extra_dimers=(),
-                  extra_dimer_weight: float = 1.0, slope_weight: float = 0.0) -> dict:
+                  extra_dimer_weight: float = 1.0, slope_weight: float = 0.0, hvap_weight: float = 0.0) -> dict:
     """The liquid stage (:mod:`mlparams.gnn.liquids`) from the heads file ``init`` (default: the shipped
     ``gnn.pt``), on frames that model sampled (``frames``: one or more ``buckingham sample-liquids --model gnn…``
     folders with per-frame histograms, each liquid from the first that holds it); writes
@@ -165,7 +165,9 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     ``extra_dimer_weight``; 20 % of them are held out like the others and reported apart. Displaced dimers among
     them (``mlparams gnn displaced-dimers``) keep each ± pair on one side of that split; ``slope_weight`` > 0 adds
     the error of each pair's energy difference (the slope of the contact) to the loss. An ``init`` model whose
-    metadata sets ``charge_scale`` keeps it: frames, dimer loss and the written model share the scaled charges."""
+    metadata sets ``charge_scale`` keeps it: frames, dimer loss and the written model share the scaled charges.
+    ``hvap_weight`` > 0 fits the enthalpy of vaporisation too, from the ``density_loss`` run's ΔH_vap of each liquid
+    (:meth:`mlparams.gnn.liquids.GnnPressureTerm.enthalpies_of_vaporisation`)."""
     import torch
 
     from mlparams import liquid_dimers as ld
@@ -195,6 +197,10 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     t0 = time.time()
     names = lp.select_liquids(liquids or ",".join(DEFAULT_LIQUIDS))
     moduli = None if density_loss is None else lp.bulk_moduli(density_loss, init.stem, names)
+    if hvap_weight and (density_loss is None or not reweight):
+        raise MlparamsError("--hvap-weight needs --density-loss (the starting model's density run, whose enthalpies of "
+                            "vaporisation it starts from) and reweighted frames")
+    hvap = lp.enthalpies_of_vaporisation(density_loss, init.stem, names) if hvap_weight else None
     folders = [frames] if isinstance(frames, (str, Path)) else list(frames)
     where = lp.frames_folders(folders, names)
     loaded = {}
@@ -204,7 +210,8 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     per_frame = [lp.load_per_frame(where[n], n) for n in names] if reweight else None
     reference = load(init.stem, str(init.parent))
     term = GnnPressureTerm(frames_list, per_frame, reference, reweight=reweight,
-                           bulk_modulus_bar=None if moduli is None else [moduli[n] for n in names])
+                           bulk_modulus_bar=None if moduli is None else [moduli[n] for n in names],
+                           hvap=None if hvap is None else [hvap[n] for n in names])
     check_reference(term, reference)
     trainer = liquid_stage_trainer(reference, extra_dimers, threads, progress)
     dimers = trainer.dimers
@@ -220,7 +227,7 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
 
     extra_before = extra_rmse()
     result = trainer.stage_liquids(term, epochs, liquid_weight, learning_rate, progress, every_molecule_penalty,
-                                   fine_penalty, slope_pairs, slope_weight)
+                                   fine_penalty, slope_pairs, slope_weight, hvap_weight)
     if extra.any():
         result.update({"extra_dimers": extra_dimers, "extra_dimer_weight": extra_dimer_weight,
                        "extra_dimer_count": {k: int(len(v)) for k, v in extra_rows.items()},
@@ -449,7 +456,8 @@ def cmd_train_liquids(args) -> int:
                            args.liquid_weight, args.learning_rate, args.threads, not args.fixed_frames,
                            args.every_molecule_penalty, progress=not args.quiet, fine_penalty=args.fine_penalty,
                            density_loss=args.density_loss, extra_dimers=args.extra_dimers or (),
-                           extra_dimer_weight=args.extra_dimer_weight, slope_weight=args.slope_weight)
+                           extra_dimer_weight=args.extra_dimer_weight, slope_weight=args.slope_weight,
+                           hvap_weight=args.hvap_weight)
     for name, target, rho, before, after, ess in zip(report["liquids"], report["pressure_target_bar"],
                                                      report["density_sampled_g_cm3"], report["pressure_before_bar"],
                                                      report["pressure_after_bar"],
@@ -459,6 +467,10 @@ def cmd_train_liquids(args) -> int:
     for name, k, rho in zip(report["liquids"], report.get("bulk_modulus_bar", []),
                             report.get("density_predicted_g_cm3", [])):
         print(f"{name:24s} bulk modulus {k / 1e4:.2f} GPa, predicted NPT density {rho:.4f} g/cm3")
+    for name, h0, exp, after in zip(report["liquids"], report.get("hvap_sampled_kj_mol", []),
+                                    report.get("hvap_experiment_kj_mol", []), report.get("hvap_predicted_kj_mol", [])):
+        print(f"{name:24s} enthalpy of vaporisation {h0:.2f} -> {after:.2f} kJ/mol predicted (experiment "
+              f"{'none' if exp is None else f'{exp:.2f}'})")
     for part, before in report.get("extra_dimer_rmse_before_kcal", {}).items():
         label = "held-out dimers of the training sets" if part == "training_sets_holdout" else f"extra dimers, {part}"
         print(f"{label} ({report['extra_dimer_count'][part]}): RMSE {before:.2f} -> "
@@ -602,6 +614,9 @@ def add_parser(sub) -> None:
     tl.add_argument("--slope-weight", type=float, default=0.0,
                     help="weight of the error of E(+step) - E(-step) of the displaced pairs among --extra-dimers "
                          "('mlparams gnn displaced-dimers'), (kcal/mol)^2 units like the dimer loss (default 0: off)")
+    tl.add_argument("--hvap-weight", type=float, default=0.0,
+                    help="fit the enthalpy of vaporisation too, per kJ/mol of mean error (pseudo-Huber; 0.1 makes 5 "
+                         "kJ/mol cost about a 10 %% density error), starting from the --density-loss run's (default 0: off)")
     tl.add_argument("--extra-dimer-weight", type=float, default=1.0,
                     help="factor on the loss weights of the --extra-dimers (default 1)")
     tl.add_argument("--quiet", action="store_true")

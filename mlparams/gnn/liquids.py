@@ -54,6 +54,12 @@ DENSITY_LOSS_WEIGHT = 5.0
 #: Width of the pseudo-Huber density loss, δ·(√(1 + (x/δ)²) − 1): |x| beyond a 1 % density error (the metric
 #: the density tables report), quadratic within it.
 DENSITY_LOSS_DELTA = 0.01
+#: Weight of the enthalpy-of-vaporisation term (``--hvap-weight``'s default): per kJ/mol of the pseudo-Huber
+#: (:data:`HVAP_LOSS_DELTA`) mean ΔH_vap error, beside the dimer MSE in kcal²: an error of 5 kJ/mol costs about as
+#: much as a density error of 10 % under the density loss.
+HVAP_LOSS_WEIGHT = 0.1
+#: Width of the pseudo-Huber ΔH_vap loss (kJ/mol).
+HVAP_LOSS_DELTA = 1.0
 #: Liquids the GNN liquid stage fits by default: the paper's Table 5 liquids whose ``gnn`` frames at the
 #: experimental density are one liquid (water's and ethylene carbonate's hold a void: README).
 DEFAULT_LIQUIDS = ("ethanol", "n-octane")
@@ -96,7 +102,7 @@ class GnnPressureTerm:
     each liquid by its predicted density error (:meth:`density_errors`).
     """
 
-    def __init__(self, liquids, per_frame, reference, reweight: bool = False, bulk_modulus_bar=None):
+    def __init__(self, liquids, per_frame, reference, reweight: bool = False, bulk_modulus_bar=None, hvap=None):
         import torch
 
         from mlparams.gnn.graphs import NONCOVALENT
@@ -142,6 +148,15 @@ class GnnPressureTerm:
         moduli = [None] * len(liquids) if bulk_modulus_bar is None else list(bulk_modulus_bar)
         self.p_exp = torch.tensor([lf.target_bar(k) for lf, k in zip(liquids, moduli)], dtype=torch.float64)
         self.p_rest_mean = torch.tensor([lf.p_rest_bar for lf in liquids], dtype=torch.float64)
+        # ΔH_vap: per liquid (the sampling model's, experiment or None), from its density run
+        self.hvap = hvap
+        if hvap is not None:
+            if per_frame is None:
+                raise MlparamsError("the enthalpy-of-vaporisation term reweights the frames' energies; it needs the "
+                                    "per-frame histograms")
+            with torch.no_grad():
+                for lf, item in zip(liquids, self.items):
+                    item["tail0"] = self.tail_coefficient(self._constants(reference.heads, item), item, lf.cutoff_nm)
 
     @staticmethod
     def _frame_cells(lf, pf, all_pairs) -> dict:
@@ -206,6 +221,24 @@ class GnnPressureTerm:
             out.append(p)
             ess.append(fraction)
         return torch.stack(out), torch.stack(ess)
+
+    def enthalpies_of_vaporisation(self, heads):
+        """ΔH_vap (kJ/mol) per liquid for the heads' constants: the sampling model's ΔH_vap minus the change of the
+        intermolecular van der Waals energy per molecule, ⟨U⟩_w(θ) − ⟨U⟩(θ₀) on the reweighted frames plus the
+        change of OpenMM's long-range correction K/V. The charges are frozen, so the Coulomb energy does not change;
+        the intramolecular van der Waals pairs, whose change the gas phase shares, are left out."""
+        import torch
+
+        if self.hvap is None:
+            raise MlparamsError("this pressure term was built without enthalpies of vaporisation")
+        out = []
+        for lf, item, (h0, _) in zip(self.liquids, self.items, self.hvap):
+            c = self._constants(heads, item)
+            u = item["counts"] @ self._cells(c, item)[0]
+            w = torch.softmax(-item["beta"] * (u - item["u0"]), dim=0)
+            tail = (self.tail_coefficient(c, item, lf.cutoff_nm) - item["tail0"]) / lf.volume_nm3
+            out.append(h0 - (torch.sum(w * u) - torch.mean(item["u0"]) + tail) / lf.n_molecules)
+        return torch.stack(out)
 
     def density_errors(self, pressures_bar):
         """ln(ρ_predicted/ρ_exp) per liquid for model pressures on the frames: a model that gives P on frames at

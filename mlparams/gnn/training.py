@@ -444,7 +444,7 @@ class HeadTrainer:
 
     def stage_liquids(self, term, epochs: int, liquid_weight: float, learning_rate: float,
                       progress=True, every_molecule_penalty: bool = False, fine_penalty: bool = False,
-                      slope_pairs=None, slope_weight: float = 0.0) -> dict:
+                      slope_pairs=None, slope_weight: float = 0.0, hvap_weight: float = 0.0) -> dict:
         """Stage 3 continued with liquid pressures: ``feats_net`` only (charges frozen, so the frames' Coulomb
         pressure stays exact), loss + ``liquid_weight`` × mean((P − P_exp)/100 bar)² on the reweighted frames
         of ``term`` (:class:`mlparams.gnn.liquids.GnnPressureTerm`) + the trust-region penalty on the effective
@@ -458,10 +458,13 @@ class HeadTrainer:
         ``fine_penalty``: the penalty on :data:`FINE_PENALTY_GRID_A`, whose 0.01 Å steps see such a narrow
         bend. ``slope_pairs``: {"train": pairs, "holdout": pairs} of displaced dimers (rows minus, plus) whose
         energy differences join the loss, ``slope_weight`` × :meth:`slope_loss` on the train pairs (the slope of the
-        contacts, which sets the virial and the pressure)."""
+        contacts, which sets the virial and the pressure). ``hvap_weight`` > 0 (the term built with enthalpies of
+        vaporisation) adds ``hvap_weight`` × the mean pseudo-Huber ΔH_vap error (kJ/mol) of the liquids that have an
+        experimental value, on the same reweighted frames (:meth:`~mlparams.gnn.liquids.GnnPressureTerm.enthalpies_of_vaporisation`)."""
         import torch
 
-        from mlparams.gnn.liquids import DENSITY_LOSS_DELTA
+        from mlparams.errors import MlparamsError
+        from mlparams.gnn.liquids import DENSITY_LOSS_DELTA, HVAP_LOSS_DELTA
         from mlparams.models.liquid_pressure import ESS_MIN, ESS_WEIGHT, PRESSURE_SCALE_BAR
 
         for p in self.heads.charge_net.parameters():
@@ -470,9 +473,21 @@ class HeadTrainer:
         if fine_penalty:
             self.penalty_grid = (FINE_PENALTY_GRID_A, FINE_PENALTY_MARGIN_KCAL)
 
+        hvap_rows = [k for k, (_, exp) in enumerate(term.hvap or []) if exp is not None]
+        if hvap_weight and not hvap_rows:
+            raise MlparamsError("an enthalpy-of-vaporisation weight needs liquids with an experimental ΔH_vap at their "
+                                "temperature and the term built with the sampling model's (train-liquids --hvap-weight)")
+        hvap_exp = torch.tensor([term.hvap[k][1] for k in hvap_rows], dtype=torch.float64)
+
+        def hvap_loss():
+            x = (term.enthalpies_of_vaporisation(self.heads)[hvap_rows] - hvap_exp) / HVAP_LOSS_DELTA
+            return hvap_weight * HVAP_LOSS_DELTA * torch.mean(torch.sqrt(1.0 + x**2) - 1.0)
+
         def liquid_loss():
             p, ess = term.pressures(self.heads)
             trust = ESS_WEIGHT * torch.mean(torch.relu(ESS_MIN - ess) ** 2)
+            if hvap_weight:
+                trust = trust + hvap_loss()
             if term.bulk_modulus is None:
                 return liquid_weight * torch.mean(((p - term.p_exp) / PRESSURE_SCALE_BAR) ** 2) + trust, p, ess
             x = term.density_errors(p) / DENSITY_LOSS_DELTA
@@ -496,7 +511,12 @@ class HeadTrainer:
                 loss = loss + slope_weight * self.slope_loss(train_pairs)
             return loss
 
+        def enthalpies():
+            with torch.no_grad():
+                return [float(x) for x in term.enthalpies_of_vaporisation(self.heads)] if term.hvap else None
+
         slope_before = {k: self.slope_rmse(v) for k, v in slope_pairs.items() if len(v)}
+        hvap_before = enthalpies()
         before = report()
         out = self._continue_on_dimers(epochs, learning_rate, self.cfg.seed + 3, "liquid stage", progress,
                                        extra_loss=extra_loss, extra_report=report)
@@ -508,6 +528,10 @@ class HeadTrainer:
                         "slope_rmse_after_kcal": {k: self.slope_rmse(v) for k, v in slope_pairs.items() if len(v)}})
         with torch.no_grad():
             fixed = [float(x) for x in term.pressures(self.heads, reweight=False)[0]]
+        if term.hvap:
+            out.update({"hvap_weight": hvap_weight, "hvap_sampled_kj_mol": [h for h, _ in term.hvap],
+                        "hvap_experiment_kj_mol": [e for _, e in term.hvap],
+                        "hvap_predicted_before_kj_mol": hvap_before, "hvap_predicted_kj_mol": enthalpies()})
         if term.bulk_modulus is not None:
             out.update({"bulk_modulus_bar": [float(k) for k in term.bulk_modulus],
                         "density_predicted_g_cm3": [lf.density_after_g_cm3(p, float(k)) for lf, p, k in

@@ -892,3 +892,15 @@ def bulk_moduli(results_csv, model: str, names, option: str = "--density-loss") 
         out[name] = bulk_modulus_bar(production, int(r["n_molecules"]), molar_mass(from_smiles(r["smiles"])),
                                      float(r["T_K"]))
     return out
+
+
+def enthalpies_of_vaporisation(results_csv, model: str, names, option: str = "--hvap-weight") -> dict:
+    """{liquid: (ΔH_vap of ``model`` in kJ/mol, experimental ΔH_vap or None)} from a density driver's
+    ``density_results.csv`` (its ``hvap_sim`` and ``hvap_exp`` columns, :mod:`mlparams.validation.hvap`)."""
+    out = {}
+    for name, r in _finished_density_rows(results_csv, model, names, option).items():
+        if r.get("hvap_sim") in (None, ""):
+            raise MlparamsError(f"{option}: {results_csv} has no enthalpy of vaporisation of {name} (written before "
+                                "the density driver measured it); run that liquid's density again")
+        out[name] = (float(r["hvap_sim"]), float(r["hvap_exp"]) if r.get("hvap_exp") not in (None, "") else None)
+    return out
