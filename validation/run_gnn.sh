@@ -532,3 +532,22 @@ if [ "${HVAP:-0}" = 1 ]; then
     --model gnn-liquids --density-from "$H/gnn-liquids/density_results.csv" \
     --out validation/results/hvap/frames_gnn_liquids --jobs 2 --quiet
 fi
+
+# A liquid stage with the enthalpy of vaporisation (README, "Cohesion"): from the shipped gnn-liquids on the frames
+# the HVAP block sampled, the polarised rounds' recipe (four liquids, water contacts and slopes) plus --hvap-weight,
+# starting from the ΔH_vap of its screen run; then the new model's screen densities, ΔH_vap and dimer sets.
+if [ "${HVAP_ROUND:-0}" = 1 ]; then
+  H=validation/results/hvap
+  [ -f "$H/frames_gnn_liquids/water.per_frame.npz" ] || { echo "run HVAP=1 first (its frames)" >&2; exit 2; }
+  train_extra=(--hvap-weight "${HVAP_WEIGHT:-0.1}")
+  c=validation/results/gnn/liquid_dimers
+  round_liquids="water,ethylene carbonate,ethanol,n-octane"
+  train_extra+=(--slope-weight 5)
+  contact_round mlparams/data/models/gnn/gnn-liquids.pt "$H/frames_gnn_liquids" \
+    "$H/openmm-screen/gnn-liquids/density_results.csv" work/gnn_hvap1 "$H/hvap_round1" \
+    "$c/water/dimers" "$c/water_contact1/dimers" "$c/water_contact1_slopes/dimers" \
+    "$c/water_slope1/dimers" "$c/water_slope1_slopes/dimers"
+  train_extra=()
+  unset round_liquids
+  .venv/bin/mlparams validate cohesion "$H/hvap_round1/density" --frames 5
+fi
