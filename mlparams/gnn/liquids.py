@@ -54,11 +54,8 @@ DENSITY_LOSS_WEIGHT = 5.0
 #: Width of the pseudo-Huber density loss, δ·(√(1 + (x/δ)²) − 1): |x| beyond a 1 % density error (the metric
 #: the density tables report), quadratic within it.
 DENSITY_LOSS_DELTA = 0.01
-#: Weight of the enthalpy-of-vaporisation term (``--hvap-weight``'s default): per kJ/mol of the pseudo-Huber
-#: (:data:`HVAP_LOSS_DELTA`) mean ΔH_vap error, beside the dimer MSE in kcal²: an error of 5 kJ/mol costs about as
-#: much as a density error of 10 % under the density loss.
-HVAP_LOSS_WEIGHT = 0.1
-#: Width of the pseudo-Huber ΔH_vap loss (kJ/mol).
+#: Width of the pseudo-Huber ΔH_vap loss (kJ/mol); ``--hvap-weight`` is per kJ/mol of it, beside the dimer MSE in
+#: kcal²: at 0.1 an error of 5 kJ/mol costs about as much as a density error of 10 % under the density loss.
 HVAP_LOSS_DELTA = 1.0
 #: Liquids the GNN liquid stage fits by default: the paper's Table 5 liquids whose ``gnn`` frames at the
 #: experimental density are one liquid (water's and ethylene carbonate's hold a void: README).

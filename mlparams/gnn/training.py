@@ -486,7 +486,7 @@ class HeadTrainer:
         def liquid_loss():
             p, ess = term.pressures(self.heads)
             trust = ESS_WEIGHT * torch.mean(torch.relu(ESS_MIN - ess) ** 2)
-            if hvap_weight:
+            if hvap_weight:  # the ΔH_vap term joins the liquid loss (and the epoch's score) in either form
                 trust = trust + hvap_loss()
             if term.bulk_modulus is None:
                 return liquid_weight * torch.mean(((p - term.p_exp) / PRESSURE_SCALE_BAR) ** 2) + trust, p, ess
