@@ -339,8 +339,8 @@ def run_liquid(row: dict, model: str, engine: str, protocol: Protocol, threads: 
                    drift_pct=100.0 * stats["drift"], drift_sigma=stats["drift_sigma"])
         try:  # the cohesion over the same window; a failure here keeps the density
             out.update(_hvap(row, species, model, n, energies[stats["t0_index"]:]))
-        except MlparamsError as exc:
-            out["hvap_error"] = str(exc)
+        except Exception as exc:  # the gas-phase run's engine errors too: the density stays
+            out["hvap_error"] = f"{exc.__class__.__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
         try:  # the structure of the equilibrated frames; a failure here keeps the density
             out["rdf"] = str(structure.liquid_rdfs(work, engine, len(rhos), stats["t0_index"], work / "rdf.csv"))
         except Exception as exc:

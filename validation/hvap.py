@@ -19,11 +19,15 @@ Errors are standard errors from each series' statistical inefficiency; the two a
 
 from __future__ import annotations
 
+import csv
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 
-from mlparams.errors import MlparamsError
+from mlparams.atomic_files import write_json, write_text
+from mlparams.errors import MissingFileError, MlparamsError
 
 #: Gas constant, kJ/(mol·K) (CODATA 2018).
 GAS_CONSTANT_KJ_PER_MOL_K = 0.00831446261815324
@@ -139,12 +143,6 @@ def intermolecular_energies(workdir, engine: str, model: str, smiles: str, n_mol
 def cohesion_report(folder, n_frames: int = 10, out=None) -> list[dict]:
     """:func:`intermolecular_energies` of every finished liquid of a density run folder whose trajectory is there;
     writes OUT.md and OUT.json (default FOLDER/cohesion) beside ΔH_vap, and returns the rows."""
-    import csv
-    import json
-    from pathlib import Path
-
-    from mlparams.atomic_files import write_json, write_text
-    from mlparams.errors import MissingFileError
     from mlparams.validation import structure
 
     folder = Path(folder)
