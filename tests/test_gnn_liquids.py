@@ -213,6 +213,57 @@ def test_reweighted_pressure_matches_numpy_for_other_constants(liquid_frames, gn
     assert float(ess[0]) < 0.999
 
 
+def test_trainable_charges_reweight_the_frames_coulomb_energy_and_pressure(liquid_frames, gnn):
+    """train_charges: the term's type charges are the predictor's (its NumPy path) for a model whose charge_net
+    moved; at the sampling model pressure and ΔH_vap equal the frozen-charge term's; for the moved charges they
+    are the NumPy estimates from the frames' Coulomb forms: weights exp(−β ΔU_C), per-frame Coulomb pressures
+    ½qᵀG_Pq, the Coulomb impulsive term with the new charges."""
+    import torch
+
+    from mlparams.errors import MlparamsError
+    from mlparams.gnn.liquids import GnnPressureTerm, liquid_types
+
+    frames, per_frame = liquid_frames
+    other = copy.deepcopy(gnn)
+    with torch.no_grad():
+        other.heads.charge_net[-1].weight.mul_(1.15)  # bond dipoles up by about 15 %
+    hvap = [(40.0, 42.46)]
+    frozen = GnnPressureTerm([frames], [per_frame], gnn, reweight=True, hvap=hvap)
+    term = GnnPressureTerm([frames], [per_frame], gnn, reweight=True, hvap=hvap, train_charges=True)
+    with torch.no_grad():
+        q = term.type_charges(other.heads, term.items[0]).numpy()
+        p_own, _ = term.pressures(gnn.heads)
+        p_frozen, _ = frozen.pressures(gnn.heads)
+        h_own = float(term.enthalpies_of_vaporisation(gnn.heads)[0])
+        p, ess = term.pressures(other.heads)
+        h = float(term.enthalpies_of_vaporisation(other.heads)[0])
+        p_fixed_vdw, _ = frozen.pressures(gnn.heads, reweight=False)
+    _, _, q_numpy = liquid_types(other, frames.smiles)
+    np.testing.assert_allclose(q, q_numpy, atol=1e-6)
+    q0 = np.asarray(frames.type_charge)
+    assert np.abs(q - q0).max() > 0.02
+    assert float(p_own[0]) == pytest.approx(float(p_frozen[0]), abs=1e-6) and h_own == pytest.approx(40.0, abs=1e-6)
+
+    def form(g, x):
+        return 0.5 * np.einsum("a,fab,b->f", x, g, x)
+
+    du = form(per_frame.coulomb_energy_form, q) - form(per_frame.coulomb_energy_form, q0)
+    moved = lp.LiquidFrames(**{**frames.__dict__, "type_charge": q.tolist()})
+    dp = (form(per_frame.coulomb_pressure_form, q) - form(per_frame.coulomb_pressure_form, q0)
+          + lp.coulomb_impulsive_bar(moved) - lp.coulomb_impulsive_bar(frames))
+    u_vdw, pf = _frame_terms(gnn, frames, per_frame)  # van der Waals unchanged: only charge_net moved
+    w = _weights(du, frames.T_K)
+    expected_p = float(p_fixed_vdw[0]) + dp.mean() + np.sum(w * (pf + dp)) - np.mean(pf + dp)
+    assert float(p[0]) == pytest.approx(expected_p, abs=1e-3)
+    assert float(ess[0]) == pytest.approx(1.0 / np.sum(w**2) / len(w), rel=1e-6)
+    expected_h = 40.0 - (np.sum(w * (u_vdw + du)) - u_vdw.mean()) / frames.n_molecules
+    assert h == pytest.approx(expected_h, abs=1e-3)
+    assert h > 40.0 + 1.0  # larger dipoles, more cohesion
+    old = lp.PerFrame(per_frame.pair_types, per_frame.counts, per_frame.virial, per_frame.p_rest_bar)
+    with pytest.raises(MlparamsError, match="per-frame Coulomb forms"):
+        GnnPressureTerm([frames], [old], gnn, reweight=True, train_charges=True)
+
+
 def test_frames_of_another_model_or_a_cavitated_box_are_refused(liquid_frames, gnn):
     from mlparams.errors import MlparamsError
     from mlparams.gnn.liquids import GnnPressureTerm, check_reference
@@ -321,6 +372,41 @@ def test_hvap_weight_moves_the_enthalpy_of_vaporisation_toward_experiment(liquid
     bad = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--liquids", "ethanol",
                   "--hvap-weight", "1", "--out", str(tmp_path / "x"))
     assert bad.returncode == 2 and "--hvap-weight needs --density-loss" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "x").exists()
+
+
+def test_train_charges_moves_the_charges_toward_the_enthalpy_of_vaporisation(liquid_frames, run_cli, tmp_path,
+                                                                            write_density_run):
+    """--train-charges: charge_net trains beside feats_net, the frames' Coulomb energy following it; a liquid
+    7 kJ/mol under-bound ends closer to experiment, and the report's type charges are the written model's (each
+    molecule still neutral). With fixed frames, which carry no Coulomb forms' reweighting, it is refused in one
+    line and nothing is written."""
+    from mlparams.gnn.liquids import liquid_types
+    from mlparams.gnn.predictor import load
+
+    frames, per_frame = liquid_frames
+    lp.save_frames(frames, tmp_path / "frames", per_frame)
+    rho = frames.rho_exp * (1.0 + 0.02 * np.random.default_rng(4).standard_normal(200))
+    csv = write_density_run(tmp_path / "run", f"ethanol,CCO,298.15,{frames.rho_exp},{frames.rho_exp},"
+                            f"{frames.n_molecules},49.9,openmm,gnn,ok", 0.25 * np.arange(1, 201), rho,
+                            {"hvap_sim": 35.46, "hvap_exp": 42.46})
+    out = tmp_path / "model"
+    res = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--liquids", "ethanol",
+                  "--density-loss", str(csv), "--hvap-weight", "5", "--train-charges", "--out", str(out),
+                  "--epochs", "2", "--threads", "1", "--learning-rate", "1e-4", "--quiet")
+    assert res.returncode == 0, res.stderr
+    report = json.loads((out / "liquid_stage.json").read_text())
+    assert report["train_charges"] and report["hvap_predicted_kj_mol"][0] > 35.46 + 0.05
+    q_written = liquid_types(load("gnn-liquids", str(out)), frames.smiles)[2]
+    np.testing.assert_allclose(report["type_charges_e"][0], q_written, atol=1e-6)
+    np.testing.assert_allclose(report["type_charges_sampled_e"][0], frames.type_charge)
+    assert np.abs(q_written - np.asarray(frames.type_charge)).max() > 1e-4
+    n_per_type = np.asarray(frames.type_count) / frames.n_molecules
+    assert abs(n_per_type @ q_written) < 1e-9
+    assert "type charges" in res.stdout
+    bad = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--liquids", "ethanol",
+                  "--train-charges", "--fixed-frames", "--out", str(tmp_path / "x"))
+    assert bad.returncode == 2 and "trainable charges need frames with per-frame Coulomb forms" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "x").exists()
 
 

@@ -392,6 +392,62 @@ def test_cutoff_crossing_is_removed_from_the_coulomb_difference():
     assert fixed_cross == pytest.approx(raw_inside, abs=0.5)
 
 
+def _with_type_charges(ms, q):
+    """A copy of a MolecularSystem whose types carry charges ``q`` (e)."""
+    import copy
+
+    other = copy.deepcopy(ms)
+    for t, value in zip(other.parameters.types, q):
+        t.charge = float(value)
+    return other
+
+
+def test_coulomb_forms_give_the_energy_and_pressure_of_charges_they_never_saw(ethanol_frame):
+    """The frame's quadratic forms (OpenMM energies with unit charges on one or two types) give, for other neutral
+    type charges, the intermolecular Coulomb energy of a System built with those charges (box minus each molecule
+    in vacuum, its 1-4 pairs with the new charges) and its Coulomb centre-of-mass pressure (central difference of
+    the whole model's Coulomb energy, cutoff crossings removed)."""
+    import openmm
+
+    from mlparams.molecules import from_smiles
+    from mlparams.openmm_plugin.system import coulomb_and_vdw, to_openmm
+    from mlparams.systems import build_system
+
+    ms, x, _ = ethanol_frame
+    params = ms.parameters
+    n_types = len(params.types)
+    mol = lp.molecule_index(ms)
+    masses = np.array([a.mass for a in ms.structure.atoms])
+    box = np.asarray(ms.box_nm, dtype=float)
+    system, _, _ = to_openmm(ms, cutoff_nm=CUTOFF)
+    inter = lp.intermolecular_coulomb_system(system, mol)
+    force = next(f for f in inter.getForces() if isinstance(f, openmm.NonbondedForce))
+    ctx = openmm.Context(inter, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference"))
+    alpha = force.getPMEParametersInContext(ctx)[0]
+    g_u, g_p = lp.coulomb_forms(ctx, force, x, box, mol, masses, params.atom_type_index, n_types, CUTOFF, alpha)
+    np.testing.assert_allclose(g_u, g_u.T)
+    n_per_type = np.bincount(params.atom_type_index[mol == 0], minlength=n_types)
+    rng = np.random.default_rng(11)
+    q0 = np.array([t.charge for t in params.types])
+    for _ in range(2):
+        delta = rng.normal(0.0, 0.15, n_types)
+        q = q0 + delta - n_per_type @ delta / n_per_type.sum()  # each molecule stays neutral
+        assert abs(n_per_type @ q) < 1e-12 and np.abs(q - q0).max() > 0.1
+        other = _with_type_charges(ms, q)
+        box_system, _, _ = to_openmm(other, cutoff_nm=CUTOFF)
+        alone = build_system([from_smiles("CCO")], [1], "buckingham")
+        alone_system, _, _ = to_openmm(_with_type_charges(alone, q))
+        n = len(alone.structure.atoms)
+        e_box = coulomb_and_vdw(box_system, x, box)["coulomb"]
+        e_alone = sum(coulomb_and_vdw(alone_system, x[m * n:(m + 1) * n])["coulomb"] for m in range(len(x) // n))
+        assert 0.5 * q @ g_u @ q == pytest.approx(e_box - e_alone, abs=1e-3)
+        coulomb = lp._coulomb_only(box_system)
+        cctx = openmm.Context(coulomb, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference"))
+        p_fd = (lp.fd_pressure_bar(cctx, x, box, mol, masses)
+                - lp.crossing_correction_bar(x, box, mol, masses, CUTOFF, other.parameters.charges, alpha))
+        assert 0.5 * q @ g_p @ q == pytest.approx(p_fd, abs=0.2)
+
+
 @pytest.mark.parametrize("folder", ["prior_round3_w0.05", "prior_round4_w0.05", "prior_round5_w0.2",
                                     "set_balance/w0.2_balance1", "set_balance/w0_balance1"])
 def test_committed_liquid_fit_reproduces_its_dimer_errors_and_keeps_its_wall(folder):

@@ -551,3 +551,26 @@ if [ "${HVAP_ROUND:-0}" = 1 ]; then
   unset round_liquids
   .venv/bin/mlparams validate cohesion "$H/hvap_round1/density" --frames 5
 fi
+
+# The liquid stage with trainable charges (README, "Charges in the liquid stage"): frames of the shipped gnn-liquids
+# at its screen densities, now with per-frame Coulomb forms (the Coulomb energy and pressure as quadratic forms in
+# the type charges); the HVAP round's recipe with --train-charges and a ΔH_vap weight of 0.5 (CHARGES_HVAP_WEIGHT);
+# then the new model's screen densities, ΔH_vap, cohesion and dimer sets.
+if [ "${CHARGES_ROUND:-0}" = 1 ]; then
+  H=validation/results/hvap
+  C=validation/results/charges
+  drop_frames_without_histograms "$C/frames_gnn_liquids"
+  .venv/bin/mlparams buckingham sample-liquids --liquids "water,ethylene carbonate,ethanol,n-octane" \
+    --model gnn-liquids --density-from "$H/openmm-screen/gnn-liquids/density_results.csv" \
+    --out "$C/frames_gnn_liquids" --jobs 2 --quiet
+  train_extra=(--hvap-weight "${CHARGES_HVAP_WEIGHT:-0.5}" --train-charges --slope-weight 5)
+  c=validation/results/gnn/liquid_dimers
+  round_liquids="water,ethylene carbonate,ethanol,n-octane"
+  contact_round mlparams/data/models/gnn/gnn-liquids.pt "$C/frames_gnn_liquids" \
+    "$H/openmm-screen/gnn-liquids/density_results.csv" work/gnn_charges1 "$C/charges_round1" \
+    "$c/water/dimers" "$c/water_contact1/dimers" "$c/water_contact1_slopes/dimers" \
+    "$c/water_slope1/dimers" "$c/water_slope1_slopes/dimers"
+  train_extra=()
+  unset round_liquids
+  .venv/bin/mlparams validate cohesion "$C/charges_round1/density" --frames 5
+fi

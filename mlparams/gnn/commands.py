@@ -153,7 +153,8 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
                   liquid_weight: float | None = None, learning_rate: float = 2e-5, threads: int = 2,
                   reweight: bool = True, every_molecule_penalty: bool = False, progress: bool = True,
                   fine_penalty: bool = False, density_loss=None, extra_dimers=(),
-                  extra_dimer_weight: float = 1.0, slope_weight: float = 0.0, hvap_weight: float = 0.0) -> dict:
+                  extra_dimer_weight: float = 1.0, slope_weight: float = 0.0, hvap_weight: float = 0.0,
+                  train_charges: bool = False) -> dict:
     """The liquid stage (:mod:`mlparams.gnn.liquids`) from the heads file ``init`` (default: the shipped
     ``gnn.pt``), on frames that model sampled (``frames``: one or more ``buckingham sample-liquids --model gnn…``
     folders with per-frame histograms, each liquid from the first that holds it); writes
@@ -167,7 +168,8 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     the error of each pair's energy difference (the slope of the contact) to the loss. An ``init`` model whose
     metadata sets ``charge_scale`` keeps it: frames, dimer loss and the written model share the scaled charges.
     ``hvap_weight`` > 0 fits the enthalpy of vaporisation too, from the ``density_loss`` run's ΔH_vap of each liquid
-    (:meth:`mlparams.gnn.liquids.GnnPressureTerm.enthalpies_of_vaporisation`)."""
+    (:meth:`mlparams.gnn.liquids.GnnPressureTerm.enthalpies_of_vaporisation`). ``train_charges``: ``charge_net``
+    trains too, the frames' Coulomb energy and pressure following its charges (frames with per-frame Coulomb forms)."""
     import torch
 
     from mlparams import liquid_dimers as ld
@@ -211,7 +213,7 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     reference = load(init.stem, str(init.parent))
     term = GnnPressureTerm(frames_list, per_frame, reference, reweight=reweight,
                            bulk_modulus_bar=None if moduli is None else [moduli[n] for n in names],
-                           hvap=None if hvap is None else [hvap[n] for n in names])
+                           hvap=None if hvap is None else [hvap[n] for n in names], train_charges=train_charges)
     check_reference(term, reference)
     trainer = liquid_stage_trainer(reference, extra_dimers, threads, progress)
     dimers = trainer.dimers
@@ -232,6 +234,11 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
         result.update({"extra_dimers": extra_dimers, "extra_dimer_weight": extra_dimer_weight,
                        "extra_dimer_count": {k: int(len(v)) for k, v in extra_rows.items()},
                        "extra_dimer_rmse_before_kcal": extra_before, "extra_dimer_rmse_after_kcal": extra_rmse()})
+    if train_charges:
+        with torch.no_grad():
+            result["type_charges_sampled_e"] = [list(lf.type_charge) for lf in frames_list]
+            result["type_charges_e"] = [[float(x) for x in term.type_charges(trainer.heads, item)]
+                                        for item in term.items]
     result["far_pair_ratio"] = [lf.far_pair_ratio() for lf in frames_list]
     result["pressure_sampled_bar"] = [float(np.mean(lf.p_reference_bar)) for lf in frames_list]
     result["pressure_sampled_standard_error_bar"] = [lf.standard_error_bar() for lf in frames_list]
@@ -457,7 +464,7 @@ def cmd_train_liquids(args) -> int:
                            args.every_molecule_penalty, progress=not args.quiet, fine_penalty=args.fine_penalty,
                            density_loss=args.density_loss, extra_dimers=args.extra_dimers or (),
                            extra_dimer_weight=args.extra_dimer_weight, slope_weight=args.slope_weight,
-                           hvap_weight=args.hvap_weight)
+                           hvap_weight=args.hvap_weight, train_charges=args.train_charges)
     for name, target, rho, before, after, ess in zip(report["liquids"], report["pressure_target_bar"],
                                                      report["density_sampled_g_cm3"], report["pressure_before_bar"],
                                                      report["pressure_after_bar"],
@@ -471,6 +478,10 @@ def cmd_train_liquids(args) -> int:
                                     report.get("hvap_experiment_kj_mol", []), report.get("hvap_predicted_kj_mol", [])):
         print(f"{name:24s} enthalpy of vaporisation {h0:.2f} -> {after:.2f} kJ/mol predicted (experiment "
               f"{'none' if exp is None else f'{exp:.2f}'})")
+    for name, before, after in zip(report["liquids"], report.get("type_charges_sampled_e", []),
+                                   report.get("type_charges_e", [])):
+        print(f"{name:24s} type charges {' '.join(f'{x:+.3f}' for x in before)} -> "
+              f"{' '.join(f'{x:+.3f}' for x in after)} e")
     for part, before in report.get("extra_dimer_rmse_before_kcal", {}).items():
         label = "held-out dimers of the training sets" if part == "training_sets_holdout" else f"extra dimers, {part}"
         print(f"{label} ({report['extra_dimer_count'][part]}): RMSE {before:.2f} -> "
@@ -617,6 +628,9 @@ def add_parser(sub) -> None:
     tl.add_argument("--hvap-weight", type=float, default=0.0,
                     help="fit the enthalpy of vaporisation too, per kJ/mol of mean error (pseudo-Huber; 0.1 makes 5 "
                          "kJ/mol cost about a 10 %% density error), starting from the --density-loss run's (default 0: off)")
+    tl.add_argument("--train-charges", action="store_true",
+                    help="train charge_net too: the frames' Coulomb energy and pressure follow the new charges "
+                         "(needs reweighted frames sampled with per-frame Coulomb forms, since 2026-11-24)")
     tl.add_argument("--extra-dimer-weight", type=float, default=1.0,
                     help="factor on the loss weights of the --extra-dimers (default 1)")
     tl.add_argument("--quiet", action="store_true")

@@ -19,7 +19,7 @@ density (the shipped ``gnn``'s water and ethylene carbonate hold voids of 0.64 a
 pressure set by the void's surface tension, which no change of the bulk repulsion moves; such frames are refused
 (:meth:`mlparams.models.liquid_pressure.LiquidFrames.cavitated`).
 
-Per frame, with the charges held fixed (``charge_net`` is frozen in this stage, so the frames' Coulomb
+Per frame, with the charges held fixed (``charge_net`` frozen, the default, so the frames' Coulomb
 pressure stays exact):
 
     Pᵢ = P_kinetic + P_Coulomb,ᵢ − (1/3V) Σ_{bins, type pairs} E′(r)·Σ(r·R)/r  + K/V² + P_impulsive
@@ -33,6 +33,12 @@ intramolecular non-bonded pairs, whose energy also changes with θ, are left out
 change the molecular virial). The frames' mean uses the fine histogram (0.0005 nm bins) and the reweighting
 correction the per-frame ones (0.002 nm): P(θ) = P_fine(θ) + ⟨P_coarse(θ)⟩_w − ⟨P_coarse(θ)⟩_uniform, so the
 coarse bins' midpoint error cancels.
+
+With trainable charges (``train_charges``: ``charge_net`` trains too), each frame's Coulomb part follows the type
+charges q exactly: the Ewald sum is a quadratic form in them, and the frames carry its matrices
+(:func:`mlparams.models.liquid_pressure.coulomb_forms`), U_C,ᵢ(q) = ½ qᵀG_U,ᵢ q (intermolecular) and
+P_C,ᵢ(q) = ½ qᵀG_P,ᵢ q, so Uᵢ and Pᵢ gain ½ qᵀGᵢq − ½ q₀ᵀGᵢq₀ (and the Coulomb impulsive term its change).
+The charges' effect on the intramolecular energy, shared with the gas phase, is left out as above.
 
 Units: nm, kJ/mol, e and bar in the pressure; the network's constants are kcal/mol and Å (converted here).
 """
@@ -62,9 +68,10 @@ HVAP_LOSS_DELTA = 1.0
 DEFAULT_LIQUIDS = ("ethanol", "n-octane")
 
 
-def liquid_types(predictor, smiles: str):
+def liquid_types(predictor, smiles: str, atoms: bool = False):
     """(embeddings of each type's first atom, type elements, type charges in e) of a one-species liquid, as
-    :func:`mlparams.gnn.predictor.assign_gnn_parameters` types it."""
+    :func:`mlparams.gnn.predictor.assign_gnn_parameters` types it; with ``atoms``, also (every atom's embedding,
+    every atom's type index, the formal charge)."""
     import torch
 
     from mlparams.gnn.graphs import graph_of
@@ -74,8 +81,9 @@ def liquid_types(predictor, smiles: str):
     species = from_smiles(smiles)
     graph = graph_of(species)
     h = predictor.embeddings([graph])[0]
-    _, first_atoms, _, type_q = type_classes(species, predictor.charges(graph, h))
-    return h[torch.as_tensor(first_atoms)], [species.elements[a] for a in first_atoms], np.array(type_q)
+    local, first_atoms, _, type_q = type_classes(species, predictor.charges(graph, h))
+    out = h[torch.as_tensor(first_atoms)], [species.elements[a] for a in first_atoms], np.array(type_q)
+    return out + ((h, torch.as_tensor(local), float(graph.net_charge)),) if atoms else out
 
 
 def _to_engine(e_kcal, de_kcal_per_A):
@@ -96,10 +104,13 @@ class GnnPressureTerm:
     sampled them (its constants give Uᵢ(θ₀)); its charges must be the frames' (checked), and stay so while
     ``charge_net`` is frozen. ``bulk_modulus_bar``: per liquid, the sampling model's own K_T
     (:func:`mlparams.models.liquid_pressure.bulk_moduli`); it sets the target's step and lets the stage weigh
-    each liquid by its predicted density error (:meth:`density_errors`).
+    each liquid by its predicted density error (:meth:`density_errors`). ``train_charges``: the frames' Coulomb
+    energy and pressure follow the heads' charges (:meth:`type_charges`; needs per-frame Coulomb forms, sampled
+    since 2026-11-24).
     """
 
-    def __init__(self, liquids, per_frame, reference, reweight: bool = False, bulk_modulus_bar=None, hvap=None):
+    def __init__(self, liquids, per_frame, reference, reweight: bool = False, bulk_modulus_bar=None, hvap=None,
+                 train_charges: bool = False):
         import torch
 
         from mlparams.gnn.graphs import NONCOVALENT
@@ -107,15 +118,21 @@ class GnnPressureTerm:
         if reweight and per_frame is None:
             raise MlparamsError("reweighting needs the per-frame histograms (<liquid>.per_frame.npz) that "
                                 "'mlparams buckingham sample-liquids' writes beside the frames")
+        if train_charges and (per_frame is None or any(pf.coulomb_energy_form is None for pf in per_frame)):
+            raise MlparamsError("trainable charges need frames with per-frame Coulomb forms (reweighted, sampled by "
+                                "'buckingham sample-liquids' since 2026-11-24); sample the frames again")
         self.liquids = liquids
         self.reweight = reweight
+        self.train_charges = train_charges
+        #: s in q̄ + s·(q − q̄) of the reference's metadata (:meth:`mlparams.gnn.predictor.GnnPredictor.charges`)
+        self.charge_scale = float(reference.meta.get("charge_scale", 1.0))
         self.items = []
         for k, lf in enumerate(liquids):
             if lf.cavitated():
                 raise MlparamsError(
                     f"the frames of {lf.name} have cavitated ({_cavity_evidence(lf)}): their pressure is set by the "
                     "void's surface, not by the liquid; leave it out of --liquids")
-            h, elements, q = liquid_types(reference, lf.smiles)
+            h, elements, q, (h_atoms, atom_type, net_charge) = liquid_types(reference, lf.smiles, atoms=True)
             if elements != list(lf.type_element) or not np.allclose(q, lf.type_charge, atol=1e-6):
                 raise MlparamsError(
                     f"the frames of {lf.name} were sampled with other types or charges than the starting model's "
@@ -133,9 +150,16 @@ class GnnPressureTerm:
                 "edge_density": torch.as_tensor(lf.edge_density()),
                 "tail_weight": torch.as_tensor(lp.tail_weights(lf.type_count)),  # OpenMM's LJ long-range correction
                 "beta": 1.0 / (lp.BOLTZMANN_KJ_PER_MOL_K * lf.T_K),
+                "h_atoms": h_atoms, "atom_type": atom_type, "net_charge": net_charge, "n_types": n_types,
             }
             if per_frame is not None:
                 item.update(self._frame_cells(lf, per_frame[k], all_pairs))
+                if train_charges:
+                    item.update(self._coulomb_cells(lf, per_frame[k], present))
+                    with torch.no_grad():
+                        q0 = self.type_charges(reference.heads, item)
+                    item["q0"] = q0
+                    item["coulomb_u0"], item["coulomb_p0"], item["impulsive0"] = self._coulomb(item, q0)
                 with torch.no_grad():
                     item["u0"] = self._frame_energies(reference.heads, item)
             self.items.append(item)
@@ -173,6 +197,61 @@ class GnnPressureTerm:
                 "p_rest": torch.as_tensor(np.asarray(pf.p_rest_bar, dtype=float))}
 
     @staticmethod
+    def _coulomb_cells(lf, pf, present) -> dict:
+        """Tensors of the per-frame Coulomb forms and the Coulomb impulsive term's factor per present type pair
+        (bar/e²: :func:`mlparams.models.liquid_pressure.coulomb_impulsive_bar` over q_a·q_b)."""
+        import math
+
+        import torch
+        from scipy.special import erfc
+
+        from mlparams.openmm_plugin.system import DEFAULT_EWALD_TOLERANCE
+        from mlparams.units import COULOMB_KJ_PER_MOL_NM
+
+        rc = lf.cutoff_nm
+        alpha = math.sqrt(-math.log(2.0 * DEFAULT_EWALD_TOLERANCE)) / rc
+        factor = (COULOMB_KJ_PER_MOL_NM * erfc(alpha * rc) / rc * lf.edge_density() / (3.0 * lf.volume_nm3)
+                  * lp.BAR_PER_KJ_MOL_NM3)
+        return {"g_u": torch.as_tensor(np.asarray(pf.coulomb_energy_form, dtype=float)),
+                "g_p": torch.as_tensor(np.asarray(pf.coulomb_pressure_form, dtype=float)),
+                "impulsive_pair": torch.as_tensor(present), "impulsive_factor": torch.as_tensor(factor)}
+
+    def type_charges(self, heads, item):
+        """The liquid's type charges (e) from the heads' ``charge_net``: per-atom charges summing to the formal
+        charge, scaled by :attr:`charge_scale` about their mean, averaged over each type's atoms."""
+        import torch
+
+        h = item["h_atoms"].to(next(heads.parameters()).dtype)
+        n = len(h)
+        q = heads.charges(h, torch.zeros(n, dtype=torch.long),
+                          torch.tensor([item["net_charge"]], dtype=torch.float64), 1)
+        mean = item["net_charge"] / n
+        q = mean + self.charge_scale * (q - mean)
+        total = torch.zeros(item["n_types"], dtype=q.dtype).index_add_(0, item["atom_type"], q)
+        return total / torch.bincount(item["atom_type"], minlength=item["n_types"]).to(q.dtype)
+
+    @staticmethod
+    def _coulomb(item, q):
+        """(U_C per frame in kJ/mol, P_C per frame in bar, Coulomb impulsive term in bar) for type charges q."""
+        import torch
+
+        u = 0.5 * torch.einsum("a,fab,b->f", q, item["g_u"], q)
+        p = 0.5 * torch.einsum("a,fab,b->f", q, item["g_p"], q)
+        pair = item["impulsive_pair"]
+        return u, p, torch.sum(item["impulsive_factor"] * q[pair[:, 0]] * q[pair[:, 1]])
+
+    def _coulomb_change(self, heads, item):
+        """(ΔU_C per frame, ΔP_C per frame + Δ impulsive) from the sampling charges to the heads' (zeros unless
+        :attr:`train_charges`)."""
+        import torch
+
+        if not self.train_charges:
+            zero = torch.zeros(len(item["counts"]) if "counts" in item else 1, dtype=torch.float64)
+            return zero, zero
+        u, p, imp = self._coulomb(item, self.type_charges(heads, item))
+        return u - item["coulomb_u0"], p - item["coulomb_p0"] + (imp - item["impulsive0"])
+
+    @staticmethod
     def _constants(heads, item):
         h = item["h"].to(next(heads.parameters()).dtype)
         return heads.pair_constants_indexed(h, item["rows_i"], item["rows_j"], item["edge"])
@@ -206,13 +285,15 @@ class GnnPressureTerm:
             # fixed-frame mean on the fine histogram
             _, de = _to_engine(*vdw_energy_and_slope(c[item["fine_pair"]][:, None, :], item["fine_r_A"][None, :]))
             direct = -torch.sum(de * item["fine_hist"]) / (3.0 * volume) * lp.BAR_PER_KJ_MOL_NM3
-            p = self.p_rest_mean[len(out)] + direct + self._long_range_bar(c, item, lf)
+            du_coulomb, dp_coulomb = self._coulomb_change(heads, item)
+            p = self.p_rest_mean[len(out)] + torch.mean(dp_coulomb) + direct + self._long_range_bar(c, item, lf)
             fraction = torch.ones((), dtype=torch.float64)
             if reweight:
                 e, de_cells = self._cells(c, item)
-                u = item["counts"] @ e
+                u = item["counts"] @ e + du_coulomb
                 w = torch.softmax(-item["beta"] * (u - item["u0"]), dim=0)
-                p_frames = item["p_rest"] - (item["virial"] @ de_cells) / (3.0 * volume) * lp.BAR_PER_KJ_MOL_NM3
+                p_frames = (item["p_rest"] + dp_coulomb
+                            - (item["virial"] @ de_cells) / (3.0 * volume) * lp.BAR_PER_KJ_MOL_NM3)
                 p = p + torch.sum(w * p_frames) - torch.mean(p_frames)
                 fraction = 1.0 / torch.sum(w**2) / len(w)
             out.append(p)
@@ -221,9 +302,10 @@ class GnnPressureTerm:
 
     def enthalpies_of_vaporisation(self, heads):
         """ΔH_vap (kJ/mol) per liquid for the heads' constants: the sampling model's ΔH_vap minus the change of the
-        intermolecular van der Waals energy per molecule, ⟨U⟩_w(θ) − ⟨U⟩(θ₀) on the reweighted frames plus the
-        change of OpenMM's long-range correction K/V. The charges are frozen, so the Coulomb energy does not change;
-        the intramolecular van der Waals pairs, whose change the gas phase shares, are left out."""
+        intermolecular energy per molecule, ⟨U⟩_w(θ) − ⟨U⟩(θ₀) on the reweighted frames plus the change of OpenMM's
+        long-range correction K/V. U is the van der Waals energy, and with :attr:`train_charges` the Coulomb
+        energy too (else the charges are frozen and it does not change); the intramolecular pairs, whose change
+        the gas phase shares, are left out."""
         import torch
 
         if self.hvap is None:
@@ -231,7 +313,7 @@ class GnnPressureTerm:
         out = []
         for lf, item, (h0, _) in zip(self.liquids, self.items, self.hvap):
             c = self._constants(heads, item)
-            u = item["counts"] @ self._cells(c, item)[0]
+            u = item["counts"] @ self._cells(c, item)[0] + self._coulomb_change(heads, item)[0]
             w = torch.softmax(-item["beta"] * (u - item["u0"]), dim=0)
             tail = (self.tail_coefficient(c, item, lf.cutoff_nm) - item["tail0"]) / lf.volume_nm3
             out.append(h0 - (torch.sum(w * u) - torch.mean(item["u0"]) + tail) / lf.n_molecules)

@@ -446,7 +446,8 @@ class HeadTrainer:
                       progress=True, every_molecule_penalty: bool = False, fine_penalty: bool = False,
                       slope_pairs=None, slope_weight: float = 0.0, hvap_weight: float = 0.0) -> dict:
         """Stage 3 continued with liquid pressures: ``feats_net`` only (charges frozen, so the frames' Coulomb
-        pressure stays exact), loss + ``liquid_weight`` × mean((P − P_exp)/100 bar)² on the reweighted frames
+        pressure stays exact) unless the term was built with ``train_charges`` (its frames' Coulomb energy and
+        pressure then follow ``charge_net``, which trains too), loss + ``liquid_weight`` × mean((P − P_exp)/100 bar)² on the reweighted frames
         of ``term`` (:class:`mlparams.gnn.liquids.GnnPressureTerm`) + the trust-region penalty on the effective
         sample size; when the term holds the sampling model's bulk moduli, ``liquid_weight`` × the mean
         pseudo-Huber of the predicted ln-density errors instead (each liquid weighed by how far its density
@@ -468,7 +469,7 @@ class HeadTrainer:
         from mlparams.models.liquid_pressure import ESS_MIN, ESS_WEIGHT, PRESSURE_SCALE_BAR
 
         for p in self.heads.charge_net.parameters():
-            p.requires_grad_(False)
+            p.requires_grad_(bool(getattr(term, "train_charges", False)))
         self.penalise_every_molecule = every_molecule_penalty
         if fine_penalty:
             self.penalty_grid = (FINE_PENALTY_GRID_A, FINE_PENALTY_MARGIN_KCAL)
@@ -537,6 +538,7 @@ class HeadTrainer:
                         "density_predicted_g_cm3": [lf.density_after_g_cm3(p, float(k)) for lf, p, k in
                                                     zip(term.liquids, after[1], term.bulk_modulus)]})
         out.update({"liquids": [lf.name for lf in term.liquids], "liquid_weight": liquid_weight,
+                    "train_charges": bool(getattr(term, "train_charges", False)),
                     "density_loss": term.bulk_modulus is not None,
                     "every_molecule_penalty": every_molecule_penalty, "fine_penalty": fine_penalty,
                     "pressure_after_fixed_frames_bar": fixed,

@@ -230,6 +230,40 @@ def fd_pressure_bar(context, positions, box_nm, molecule, masses, groups=None,
     return -(e1 - e2) / (v1 - v2) * BAR_PER_KJ_MOL_NM3
 
 
+def cutoff_crossings(positions, box_nm, molecule, masses, cutoff_nm: float,
+                     relative_volume: float = FD_RELATIVE_VOLUME) -> tuple[np.ndarray, np.ndarray, float]:
+    """The atom pairs that cross the cutoff between the two boxes of :func:`fd_pressure_bar`'s central
+    difference: (pairs inside only at V+, pairs inside only at V−, each an (n, 2) index array; V+ − V− in nm³)."""
+    volume = float(np.prod(box_nm))
+    n = len(positions)
+    inside, volumes = [], []
+    for sign in (1.0, -1.0):
+        v = volume * (1.0 + sign * relative_volume)
+        s = (v / volume) ** (1.0 / 3.0)
+        i, j, _, _ = virial_pairs(scaled_positions(positions, molecule, masses, s), np.asarray(box_nm) * s,
+                                  molecule, masses, cutoff_nm)
+        inside.append(np.minimum(i, j).astype(np.int64) * n + np.maximum(i, j))
+        volumes.append(v)
+    plus, minus = np.setdiff1d(inside[0], inside[1]), np.setdiff1d(inside[1], inside[0])
+    return (np.column_stack([plus // n, plus % n]), np.column_stack([minus // n, minus % n]),
+            volumes[0] - volumes[1])
+
+
+def crossing_jump_bar(crossings, charges, cutoff_nm: float, alpha_per_nm: float) -> float:
+    """The share (bar) of :func:`fd_pressure_bar`'s Coulomb difference that the pairs of :func:`cutoff_crossings`
+    added with ``charges`` (e): each pair's real-space term k·qᵢ·qⱼ·erfc(α r_c)/r_c over ΔV."""
+    from scipy.special import erfc
+
+    from mlparams.units import COULOMB_KJ_PER_MOL_NM
+
+    plus, minus, delta_v = crossings
+    q = np.asarray(charges, dtype=float)
+    e_cut = COULOMB_KJ_PER_MOL_NM * erfc(alpha_per_nm * cutoff_nm) / cutoff_nm
+    # E(V+) − E(V−) holds +e(r_c) for each pair inside only at V+, −e(r_c) for each inside only at V−
+    delta_e = e_cut * (float(np.sum(q[plus[:, 0]] * q[plus[:, 1]])) - float(np.sum(q[minus[:, 0]] * q[minus[:, 1]])))
+    return -delta_e / delta_v * BAR_PER_KJ_MOL_NM3
+
+
 def crossing_correction_bar(positions, box_nm, molecule, masses, cutoff_nm: float, charges, alpha_per_nm: float,
                             relative_volume: float = FD_RELATIVE_VOLUME) -> float:
     """What pairs crossing the cutoff added to :func:`fd_pressure_bar`'s Coulomb difference (bar); subtract it.
@@ -241,29 +275,71 @@ def crossing_correction_bar(positions, box_nm, molecule, masses, cutoff_nm: floa
     are summed, and their share of the difference returned. The truncation's mean effect is
     :func:`coulomb_impulsive_bar`, kept apart.
     """
-    from scipy.special import erfc
+    crossings = cutoff_crossings(positions, box_nm, molecule, masses, cutoff_nm, relative_volume)
+    return crossing_jump_bar(crossings, charges, cutoff_nm, alpha_per_nm)
 
-    from mlparams.units import COULOMB_KJ_PER_MOL_NM
 
-    volume = float(np.prod(box_nm))
-    n = len(positions)
-    inside, volumes = [], []
-    for sign in (1.0, -1.0):
-        v = volume * (1.0 + sign * relative_volume)
-        s = (v / volume) ** (1.0 / 3.0)
-        i, j, _, _ = virial_pairs(scaled_positions(positions, molecule, masses, s), np.asarray(box_nm) * s,
-                                  molecule, masses, cutoff_nm)
-        inside.append(np.minimum(i, j).astype(np.int64) * n + np.maximum(i, j))
-        volumes.append(v)
-    q = np.asarray(charges, dtype=float)
-    e_cut = COULOMB_KJ_PER_MOL_NM * erfc(alpha_per_nm * cutoff_nm) / cutoff_nm
+def intermolecular_coulomb_system(system, molecule):
+    """A copy of a System with only its Coulomb NonbondedForce, every intramolecular atom pair excluded: its
+    energy is the intermolecular Coulomb energy of the periodic box (a molecule's interaction with its own
+    images included), and, molecules kept rigid, its centre-of-mass pressure is the whole model's Coulomb one
+    (the excluded pairs' direct terms do not change under that scaling)."""
+    import openmm
 
-    def jump(keys):
-        return e_cut * float(np.sum(q[keys // n] * q[keys % n]))
+    bare = _coulomb_only(system)
+    force = next(f for f in bare.getForces() if isinstance(f, openmm.NonbondedForce))
+    existing = {}
+    for k in range(force.getNumExceptions()):
+        i, j = force.getExceptionParameters(k)[:2]
+        existing[(min(i, j), max(i, j))] = k
+    molecule = np.asarray(molecule)
+    for m in np.unique(molecule):
+        atoms = np.flatnonzero(molecule == m)
+        for a, b in zip(*np.triu_indices(len(atoms), 1)):
+            i, j = int(atoms[a]), int(atoms[b])
+            if (i, j) in existing:
+                force.setExceptionParameters(existing[(i, j)], i, j, 0.0, 1.0, 0.0)
+            else:
+                force.addException(i, j, 0.0, 1.0, 0.0)
+    return bare
 
-    # E(V+) − E(V−) holds +e(r_c) for each pair inside only at V+, −e(r_c) for each inside only at V−
-    delta_e = jump(np.setdiff1d(inside[0], inside[1])) - jump(np.setdiff1d(inside[1], inside[0]))
-    return -delta_e / (volumes[0] - volumes[1]) * BAR_PER_KJ_MOL_NM3
+
+def coulomb_forms(context, force, positions, box_nm, molecule, masses, type_index, n_types: int, cutoff_nm: float,
+                  alpha_per_nm: float) -> tuple[np.ndarray, np.ndarray]:
+    """(G_U in kJ/mol/e², G_P in bar/e²), each (n_types, n_types): a frame's intermolecular Coulomb energy and
+    its Coulomb centre-of-mass pressure for any type charges q, U(q) = ½ qᵀG_U q, P(q) = ½ qᵀG_P q.
+
+    The Ewald sum is a quadratic form in the charges, so T(T+1)/2 evaluations give it: with unit charges on the
+    atoms of type a (and b), G_aa = 2·E(e_a), G_ab = E(e_a + e_b) − E(e_a) − E(e_b). ``context``/``force``: an
+    :func:`intermolecular_coulomb_system` on the Reference platform; the pressure is :func:`fd_pressure_bar`'s
+    central difference less :func:`crossing_jump_bar` (non-neutral unit charges carry OpenMM's neutralising
+    background, whose part cancels in any neutral q)."""
+    import openmm
+    from openmm import unit
+
+    type_index = np.asarray(type_index)
+    crossings = cutoff_crossings(positions, box_nm, molecule, masses, cutoff_nm)
+    energy, pressure = np.zeros((n_types, n_types)), np.zeros((n_types, n_types))
+    for a in range(n_types):
+        for b in range(a, n_types):
+            q = (type_index == a).astype(float) + (type_index == b).astype(float) * (b != a)
+            for i, qi in enumerate(q):
+                force.setParticleParameters(i, float(qi), 1.0, 0.0)
+            force.updateParametersInContext(context)
+            context.setPeriodicBoxVectors(*[openmm.Vec3(*row) for row in np.diag(box_nm)])
+            context.setPositions(positions * unit.nanometer)
+            energy[a, b] = context.getState(getEnergy=True).getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
+            pressure[a, b] = (fd_pressure_bar(context, positions, box_nm, molecule, masses)
+                              - crossing_jump_bar(crossings, q, cutoff_nm, alpha_per_nm))
+    out = []
+    for e in (energy, pressure):
+        g = np.zeros_like(e)
+        diag = np.diag(e).copy()
+        g[np.diag_indices(n_types)] = 2.0 * diag
+        for a, b in zip(*np.triu_indices(n_types, 1)):
+            g[a, b] = g[b, a] = e[a, b] - diag[a] - diag[b]
+        out.append(g)
+    return out[0], out[1]
 
 
 def largest_empty_sphere(positions, box_nm, grid_nm: float = EMPTY_SPHERE_GRID_NM) -> tuple[float, np.ndarray]:
@@ -407,6 +483,11 @@ def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equi
                               openmm.Platform.getPlatformByName("Reference"))
     coul_ctx = openmm.Context(coulomb_system, openmm.VerletIntegrator(0.001),
                               openmm.Platform.getPlatformByName("Reference"))
+    # the Coulomb energy and pressure as quadratic forms in the type charges (the GNN liquid stage's charges)
+    inter_system = intermolecular_coulomb_system(full_system, molecule)
+    inter_force = next(f for f in inter_system.getForces() if isinstance(f, openmm.NonbondedForce))
+    inter_ctx = openmm.Context(inter_system, openmm.VerletIntegrator(0.001),
+                               openmm.Platform.getPlatformByName("Reference"))
     ewald = next(f for f in coulomb_system.getForces() if isinstance(f, openmm.NonbondedForce))
     alpha = float(ewald.getPMEParametersInContext(coul_ctx)[0])  # nm⁻¹, for the cutoff-crossing correction
     atom_charges = msys.parameters.charges
@@ -424,6 +505,8 @@ def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equi
     virial_sum = np.zeros((len(all_pairs), n_fine))
     frame_counts = np.zeros((n_frames, len(all_pairs), n_coarse), dtype=np.float32)
     frame_virial = np.zeros_like(frame_counts)
+    energy_forms = np.zeros((n_frames, n_types, n_types))
+    pressure_forms = np.zeros((n_frames, n_types, n_types))
     kinetic = n * BOLTZMANN_KJ_PER_MOL_K * T / volume * BAR_PER_KJ_MOL_NM3
     for k in range(n_frames):
         sim.step(steps)
@@ -434,6 +517,8 @@ def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equi
         p_ref.append(kinetic + fd_pressure_bar(full_ctx, x, box, molecule, masses,
                                                relative_volume=FD_RELATIVE_VOLUME_MC))
         empty.append(largest_empty_sphere(x, box)[0])
+        energy_forms[k], pressure_forms[k] = coulomb_forms(inter_ctx, inter_force, x, box, molecule, masses,
+                                                           type_index, n_types, cutoff, alpha)
         i, j, r, g = virial_pairs(x, box, molecule, masses, cutoff)
         counts, virial = pair_histograms(type_index, n_types, i, j, r, g, BIN_NM, n_fine)
         pair_count_sum += counts
@@ -459,7 +544,8 @@ def sample_liquid(row: dict, model: str = "gaff2", profile: str = "screen", equi
         frames.reference_mixing_rule = params.mixing_rule
     frames.seconds = round(time.perf_counter() - t0, 1)
     return frames, PerFrame(all_pairs, frame_counts, frame_virial,
-                            kinetic + np.asarray(p_coul) + frames.p_coulomb_impulsive_bar)
+                            kinetic + np.asarray(p_coul) + frames.p_coulomb_impulsive_bar,
+                            energy_forms, pressure_forms)
 
 
 @dataclass
@@ -467,13 +553,17 @@ class PerFrame:
     """Per-frame histograms of one liquid (:data:`FRAME_BIN_NM` bins) for reweighting.
 
     ``counts[f, p, b]``: pairs of type pair p in bin b of frame f; ``virial[f, p, b]``: their Σ (r·R)/r (nm);
-    ``p_rest_bar[f]``: kinetic + Coulomb pressure of frame f.
+    ``p_rest_bar[f]``: kinetic + Coulomb pressure of frame f. ``coulomb_energy_form[f]`` (kJ/mol/e²) and
+    ``coulomb_pressure_form[f]`` (bar/e²), (types × types): frame f's intermolecular Coulomb energy and Coulomb
+    pressure for any type charges q, ½ qᵀGq (:func:`coulomb_forms`); None in files sampled before 2026-11-24.
     """
 
     pair_types: np.ndarray
     counts: np.ndarray
     virial: np.ndarray
     p_rest_bar: np.ndarray
+    coulomb_energy_form: np.ndarray | None = None
+    coulomb_pressure_form: np.ndarray | None = None
 
     @property
     def r_bins_nm(self) -> np.ndarray:
@@ -712,7 +802,7 @@ def save_frames(frames: LiquidFrames, folder: Path, per_frame: "PerFrame | None"
     if per_frame is not None:
         npz = per_frame_path(path)
         with replacing(npz) as tmp:
-            np.savez_compressed(tmp, **asdict(per_frame))
+            np.savez_compressed(tmp, **{k: v for k, v in asdict(per_frame).items() if v is not None})
     write_json(path, asdict(frames), indent=None)
     return path
 
@@ -728,7 +818,8 @@ def load_per_frame(folder, name: str) -> PerFrame:
         raise MissingFileError(f"{path} does not exist: reweighting needs the per-frame histograms that "
                                f"'mlparams buckingham sample-liquids --out {folder}' writes")
     with np.load(path) as d:
-        return PerFrame(d["pair_types"], d["counts"], d["virial"], d["p_rest_bar"])
+        forms = [d[k] if k in d else None for k in ("coulomb_energy_form", "coulomb_pressure_form")]
+        return PerFrame(d["pair_types"], d["counts"], d["virial"], d["p_rest_bar"], *forms)
 
 
 def load_frames(folder, names=None) -> list[LiquidFrames]:
