@@ -392,11 +392,13 @@ def test_train_charges_moves_the_charges_toward_the_enthalpy_of_vaporisation(liq
                             {"hvap_sim": 35.46, "hvap_exp": 42.46})
     out = tmp_path / "model"
     res = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--liquids", "ethanol",
-                  "--density-loss", str(csv), "--hvap-weight", "5", "--train-charges", "--out", str(out),
+                  "--density-loss", str(csv), "--hvap-weight", "5", "--train-charges", "--charge-learning-rate",
+                  "1e-4", "--out", str(out),
                   "--epochs", "2", "--threads", "1", "--learning-rate", "1e-4", "--quiet")
     assert res.returncode == 0, res.stderr
     report = json.loads((out / "liquid_stage.json").read_text())
-    assert report["train_charges"] and report["hvap_predicted_kj_mol"][0] > 35.46 + 0.05
+    assert report["train_charges"] and report["charge_learning_rate"] == 1e-4
+    assert report["hvap_predicted_kj_mol"][0] > 35.46 + 0.05
     q_written = liquid_types(load("gnn-liquids", str(out)), frames.smiles)[2]
     np.testing.assert_allclose(report["type_charges_e"][0], q_written, atol=1e-6)
     np.testing.assert_allclose(report["type_charges_sampled_e"][0], frames.type_charge)

@@ -554,8 +554,9 @@ fi
 
 # The liquid stage with trainable charges (README, "Charges in the liquid stage"): frames of the shipped gnn-liquids
 # at its screen densities, now with per-frame Coulomb forms (the Coulomb energy and pressure as quadratic forms in
-# the type charges); the HVAP round's recipe with --train-charges and a ΔH_vap weight of 0.5 (CHARGES_HVAP_WEIGHT);
-# then the new model's screen densities, ΔH_vap, cohesion and dimer sets.
+# the type charges); the HVAP round's recipe and ΔH_vap weight (0.1, CHARGES_HVAP_WEIGHT) with --train-charges at
+# charge_net's default learning rate (1e-5, CHARGE_LR); then the new model's screen densities, ΔH_vap, cohesion and
+# dimer sets. (At charge_net's 1e-4 the trust region collapsed in five epochs: results/charges/charge_lr_1e-4.)
 if [ "${CHARGES_ROUND:-0}" = 1 ]; then
   H=validation/results/hvap
   C=validation/results/charges
@@ -563,7 +564,8 @@ if [ "${CHARGES_ROUND:-0}" = 1 ]; then
   .venv/bin/mlparams buckingham sample-liquids --liquids "water,ethylene carbonate,ethanol,n-octane" \
     --model gnn-liquids --density-from "$H/openmm-screen/gnn-liquids/density_results.csv" \
     --out "$C/frames_gnn_liquids" --jobs 2 --quiet
-  train_extra=(--hvap-weight "${CHARGES_HVAP_WEIGHT:-0.5}" --train-charges --slope-weight 5)
+  train_extra=(--hvap-weight "${CHARGES_HVAP_WEIGHT:-0.1}" --train-charges --charge-learning-rate "${CHARGE_LR:-1e-5}"
+               --slope-weight 5)
   c=validation/results/gnn/liquid_dimers
   round_liquids="water,ethylene carbonate,ethanol,n-octane"
   contact_round mlparams/data/models/gnn/gnn-liquids.pt "$C/frames_gnn_liquids" \

@@ -154,7 +154,7 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
                   reweight: bool = True, every_molecule_penalty: bool = False, progress: bool = True,
                   fine_penalty: bool = False, density_loss=None, extra_dimers=(),
                   extra_dimer_weight: float = 1.0, slope_weight: float = 0.0, hvap_weight: float = 0.0,
-                  train_charges: bool = False) -> dict:
+                  train_charges: bool = False, charge_learning_rate: float | None = None) -> dict:
     """The liquid stage (:mod:`mlparams.gnn.liquids`) from the heads file ``init`` (default: the shipped
     ``gnn.pt``), on frames that model sampled (``frames``: one or more ``buckingham sample-liquids --model gnn…``
     folders with per-frame histograms, each liquid from the first that holds it); writes
@@ -169,13 +169,14 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     metadata sets ``charge_scale`` keeps it: frames, dimer loss and the written model share the scaled charges.
     ``hvap_weight`` > 0 fits the enthalpy of vaporisation too, from the ``density_loss`` run's ΔH_vap of each liquid
     (:meth:`mlparams.gnn.liquids.GnnPressureTerm.enthalpies_of_vaporisation`). ``train_charges``: ``charge_net``
-    trains too, the frames' Coulomb energy and pressure following its charges (frames with per-frame Coulomb forms)."""
+    trains too, the frames' Coulomb energy and pressure following its charges (frames with per-frame Coulomb forms),
+    at ``charge_learning_rate`` (default :data:`~mlparams.gnn.liquids.CHARGE_LEARNING_RATE`)."""
     import torch
 
     from mlparams import liquid_dimers as ld
     from mlparams.dimers import read_dimers
-    from mlparams.gnn.liquids import (DEFAULT_LIQUIDS, DENSITY_LOSS_WEIGHT, LIQUID_WEIGHT, GnnPressureTerm,
-                                      check_reference)
+    from mlparams.gnn.liquids import (CHARGE_LEARNING_RATE, DEFAULT_LIQUIDS, DENSITY_LOSS_WEIGHT, LIQUID_WEIGHT,
+                                      GnnPressureTerm, check_reference)
     from mlparams.gnn.predictor import GNN_MODELS, load, shipped_model_dir
     from mlparams.model_files import save_model
     from mlparams.models import liquid_pressure as lp
@@ -229,7 +230,8 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
 
     extra_before = extra_rmse()
     result = trainer.stage_liquids(term, epochs, liquid_weight, learning_rate, progress, every_molecule_penalty,
-                                   fine_penalty, slope_pairs, slope_weight, hvap_weight)
+                                   fine_penalty, slope_pairs, slope_weight, hvap_weight,
+                                   (charge_learning_rate or CHARGE_LEARNING_RATE) if train_charges else None)
     if extra.any():
         result.update({"extra_dimers": extra_dimers, "extra_dimer_weight": extra_dimer_weight,
                        "extra_dimer_count": {k: int(len(v)) for k, v in extra_rows.items()},
@@ -464,7 +466,8 @@ def cmd_train_liquids(args) -> int:
                            args.every_molecule_penalty, progress=not args.quiet, fine_penalty=args.fine_penalty,
                            density_loss=args.density_loss, extra_dimers=args.extra_dimers or (),
                            extra_dimer_weight=args.extra_dimer_weight, slope_weight=args.slope_weight,
-                           hvap_weight=args.hvap_weight, train_charges=args.train_charges)
+                           hvap_weight=args.hvap_weight, train_charges=args.train_charges,
+                           charge_learning_rate=args.charge_learning_rate)
     for name, target, rho, before, after, ess in zip(report["liquids"], report["pressure_target_bar"],
                                                      report["density_sampled_g_cm3"], report["pressure_before_bar"],
                                                      report["pressure_after_bar"],
@@ -631,6 +634,9 @@ def add_parser(sub) -> None:
     tl.add_argument("--train-charges", action="store_true",
                     help="train charge_net too: the frames' Coulomb energy and pressure follow the new charges "
                          "(needs reweighted frames sampled with per-frame Coulomb forms, since 2026-11-24)")
+    tl.add_argument("--charge-learning-rate", type=float, default=None,
+                    help="charge_net's learning rate with --train-charges (default 1e-5: a few per cent of charge "
+                         "leave one frame carrying the reweighting)")
     tl.add_argument("--extra-dimer-weight", type=float, default=1.0,
                     help="factor on the loss weights of the --extra-dimers (default 1)")
     tl.add_argument("--quiet", action="store_true")

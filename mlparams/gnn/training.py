@@ -444,13 +444,15 @@ class HeadTrainer:
 
     def stage_liquids(self, term, epochs: int, liquid_weight: float, learning_rate: float,
                       progress=True, every_molecule_penalty: bool = False, fine_penalty: bool = False,
-                      slope_pairs=None, slope_weight: float = 0.0, hvap_weight: float = 0.0) -> dict:
+                      slope_pairs=None, slope_weight: float = 0.0, hvap_weight: float = 0.0,
+                      charge_learning_rate: float | None = None) -> dict:
         """Stage 3 continued with liquid pressures: ``feats_net`` only (charges frozen, so the frames' Coulomb
         pressure stays exact) unless the term was built with ``train_charges`` (its frames' Coulomb energy and
-        pressure then follow ``charge_net``, which trains too), loss + ``liquid_weight`` × mean((P − P_exp)/100 bar)² on the reweighted frames
-        of ``term`` (:class:`mlparams.gnn.liquids.GnnPressureTerm`) + the trust-region penalty on the effective
-        sample size; when the term holds the sampling model's bulk moduli, ``liquid_weight`` × the mean
-        pseudo-Huber of the predicted ln-density errors instead (each liquid weighed by how far its density
+        pressure then follow ``charge_net``, which trains too, at ``charge_learning_rate``: the frames' Coulomb
+        energy is so large that a charge step of a few per cent leaves one frame carrying the weights);
+        loss + ``liquid_weight`` × mean((P − P_exp)/100 bar)² on the reweighted frames of ``term``
+        (:class:`mlparams.gnn.liquids.GnnPressureTerm`) + the trust-region penalty on the effective sample size;
+        when the term holds the sampling model's bulk moduli, ``liquid_weight`` × the mean pseudo-Huber of the predicted ln-density errors instead (each liquid weighed by how far its density
         would move, not by its pressure). Keeps the epoch with the lowest held-out dimer MSE + liquid term (the
         slope term is trained on and recorded in ``liquid_history``, not scored: the shipped slope round chose so).
         ``every_molecule_penalty``: the short-range penalty covers every atom pair of every table molecule each
@@ -520,7 +522,8 @@ class HeadTrainer:
         hvap_before = enthalpies()
         before = report()
         out = self._continue_on_dimers(epochs, learning_rate, self.cfg.seed + 3, "liquid stage", progress,
-                                       extra_loss=extra_loss, extra_report=report)
+                                       extra_loss=extra_loss, extra_report=report,
+                                       charge_learning_rate=charge_learning_rate)
         after = report()
         if slope_before:
             out.update({"slope_weight": slope_weight,
@@ -539,6 +542,7 @@ class HeadTrainer:
                                                     zip(term.liquids, after[1], term.bulk_modulus)]})
         out.update({"liquids": [lf.name for lf in term.liquids], "liquid_weight": liquid_weight,
                     "train_charges": bool(getattr(term, "train_charges", False)),
+                    "charge_learning_rate": charge_learning_rate,
                     "density_loss": term.bulk_modulus is not None,
                     "every_molecule_penalty": every_molecule_penalty, "fine_penalty": fine_penalty,
                     "pressure_after_fixed_frames_bar": fixed,
@@ -552,15 +556,21 @@ class HeadTrainer:
         return out
 
     def _continue_on_dimers(self, epochs, learning_rate, seed, desc, progress, extra_loss=None,
-                            extra_report=None) -> dict:
+                            extra_report=None, charge_learning_rate: float | None = None) -> dict:
         """Train the heads' trainable parameters on dimers (+ 0.1 × molecules, penalties, ``extra_loss()``);
-        every 5 epochs score held-out dimer MSE (+ ``extra_report()[0]``) and keep the best state."""
+        every 5 epochs score held-out dimer MSE (+ ``extra_report()[0]``) and keep the best state.
+        ``charge_learning_rate``: ``charge_net``'s own learning rate (default ``learning_rate``)."""
         import copy
 
         import torch
 
-        params = [p for p in self.heads.parameters() if p.requires_grad]
-        opt = torch.optim.Adam(params, lr=learning_rate)
+        charge_ids = {id(p) for p in self.heads.charge_net.parameters()}
+        params = [p for p in self.heads.parameters() if p.requires_grad and id(p) not in charge_ids]
+        charge_params = [p for p in self.heads.charge_net.parameters() if p.requires_grad]
+        groups = [{"params": params}]
+        if charge_params:
+            groups.append({"params": charge_params, "lr": charge_learning_rate or learning_rate})
+        opt = torch.optim.Adam(groups, lr=learning_rate)
         sched = _lr_schedule(opt, self.cfg)
         rng = np.random.default_rng(seed)
         self.noise_generator.manual_seed(seed)

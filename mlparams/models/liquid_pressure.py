@@ -11,7 +11,8 @@ pressure of a frame is
 where R_IJ is the centre-of-mass separation of the molecules the pair belongs to (in the image the pair
 uses); intramolecular terms do not change under this scaling. The Coulomb part depends on the charges only
 (AM1-BCC, fixed), so it is measured once per frame with OpenMM by a central finite difference of the
-energy under centre-of-mass scaling; the exp-6 part is a differentiable function of the fitted constants,
+energy under centre-of-mass scaling (and, for a fit that moves the charges, as quadratic forms in the type
+charges: :func:`coulomb_forms`); the exp-6 part is a differentiable function of the fitted constants,
 evaluated from a histogram over (type pair, distance) of the geometric weights (r·R)/r, plus the engines'
 long-range correction K/V² (the formula of mlparams' compiled force and LAMMPS' buck tail) and the impulsive
 term of pairs crossing the cutoff (:func:`impulsive_bar`).
