@@ -349,16 +349,23 @@ def test_density_loss_takes_a_newton_step_with_the_models_own_bulk_modulus(liqui
     assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "x").exists()
 
 
-def test_hvap_weight_moves_the_enthalpy_of_vaporisation_toward_experiment(liquid_frames, run_cli, tmp_path,
-                                                                          write_density_run):
-    """--hvap-weight: the stage starts from the density run's ΔH_vap (a liquid 7 kJ/mol under-bound), reports it
-    before and after, and ends closer to experiment; without --density-loss it is refused in one line."""
+def _under_bound_ethanol(liquid_frames, tmp_path, write_density_run):
+    """(frames, density CSV): the ethanol frames saved in tmp_path/frames and a density run of their model at
+    their density whose ΔH_vap, 35.46 kJ/mol, is 7 kJ/mol under experiment's."""
     frames, per_frame = liquid_frames
     lp.save_frames(frames, tmp_path / "frames", per_frame)
     rho = frames.rho_exp * (1.0 + 0.02 * np.random.default_rng(4).standard_normal(200))
     csv = write_density_run(tmp_path / "run", f"ethanol,CCO,298.15,{frames.rho_exp},{frames.rho_exp},"
                             f"{frames.n_molecules},49.9,openmm,gnn,ok", 0.25 * np.arange(1, 201), rho,
                             {"hvap_sim": 35.46, "hvap_exp": 42.46})
+    return frames, csv
+
+
+def test_hvap_weight_moves_the_enthalpy_of_vaporisation_toward_experiment(liquid_frames, run_cli, tmp_path,
+                                                                          write_density_run):
+    """--hvap-weight: the stage starts from the density run's ΔH_vap (a liquid 7 kJ/mol under-bound), reports it
+    before and after, and ends closer to experiment; without --density-loss it is refused in one line."""
+    frames, csv = _under_bound_ethanol(liquid_frames, tmp_path, write_density_run)
     out = tmp_path / "model"
     res = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--liquids", "ethanol",
                   "--density-loss", str(csv), "--hvap-weight", "5", "--out", str(out), "--epochs", "2",
@@ -384,12 +391,7 @@ def test_train_charges_moves_the_charges_toward_the_enthalpy_of_vaporisation(liq
     from mlparams.gnn.liquids import liquid_types
     from mlparams.gnn.predictor import load
 
-    frames, per_frame = liquid_frames
-    lp.save_frames(frames, tmp_path / "frames", per_frame)
-    rho = frames.rho_exp * (1.0 + 0.02 * np.random.default_rng(4).standard_normal(200))
-    csv = write_density_run(tmp_path / "run", f"ethanol,CCO,298.15,{frames.rho_exp},{frames.rho_exp},"
-                            f"{frames.n_molecules},49.9,openmm,gnn,ok", 0.25 * np.arange(1, 201), rho,
-                            {"hvap_sim": 35.46, "hvap_exp": 42.46})
+    frames, csv = _under_bound_ethanol(liquid_frames, tmp_path, write_density_run)
     out = tmp_path / "model"
     res = run_cli("gnn", "train-liquids", "--frames", str(tmp_path / "frames"), "--liquids", "ethanol",
                   "--density-loss", str(csv), "--hvap-weight", "5", "--train-charges", "--charge-learning-rate",
@@ -410,6 +412,35 @@ def test_train_charges_moves_the_charges_toward_the_enthalpy_of_vaporisation(liq
                   "--train-charges", "--fixed-frames", "--out", str(tmp_path / "x"))
     assert bad.returncode == 2 and "trainable charges need frames with per-frame Coulomb forms" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1 and not (tmp_path / "x").exists()
+
+
+def test_charge_tradeoff_scales_the_charges_as_a_charge_scaled_model(liquid_frames, tmp_path, write_density_run):
+    """The trade-off table along a charge scale: at s = 1 the sampling model's ΔH_vap with every frame counted; at
+    s = 1.03 the type charges of a model copy whose metadata sets charge_scale 1.03 (the engines' path), more
+    cohesion, fewer effective samples; a report in three files."""
+    from mlparams.gnn.liquids import liquid_types
+    from mlparams.gnn.predictor import load, shipped_model_dir
+    from mlparams.validation.charge_scale import scaled_copy
+    from mlparams.validation.charge_tradeoff import tradeoff, write_report
+
+    frames, csv = _under_bound_ethanol(liquid_frames, tmp_path, write_density_run)
+    report = tradeoff(tmp_path / "frames", "ethanol", shipped_model_dir() / "gnn.pt", csv, scales=(1.0, 1.03),
+                      threads=1)
+    one, up = report["rows"]
+    assert one["hvap_kj_mol"] == [pytest.approx(35.46, abs=1e-6)] and one["effective_sample_fraction"] == [pytest.approx(1.0)]
+    np.testing.assert_allclose(one["type_charges_e"][0], frames.type_charge, atol=1e-6)
+    scaled = load("gnn", str(scaled_copy(shipped_model_dir(), 1.03, tmp_path / "scaled", name="gnn")))
+    np.testing.assert_allclose(up["type_charges_e"][0], liquid_types(scaled, frames.smiles)[2], atol=1e-6)
+    assert up["hvap_kj_mol"][0] > 35.46 + 0.2 and up["effective_sample_fraction"][0] < 1.0
+    write_report(report, tmp_path / "out" / "tradeoff")
+    assert "| 1.03 |" in (tmp_path / "out" / "tradeoff.md").read_text()
+    assert (tmp_path / "out" / "tradeoff.png").stat().st_size > 10_000
+    from mlparams.validation.charge_tradeoff import main
+
+    with pytest.raises(SystemExit, match="^error: --init .*none.pt does not exist"):
+        main(["--frames", str(tmp_path / "frames"), "--density-loss", str(csv), "--init", str(tmp_path / "none.pt"),
+              "--out", str(tmp_path / "x" / "t")])
+    assert not (tmp_path / "x").exists()
 
 
 def test_extra_liquid_dimers_join_the_dimer_loss(liquid_frames, run_cli, tmp_path):

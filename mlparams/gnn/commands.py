@@ -149,6 +149,40 @@ def liquid_stage_trainer(reference, extra_dimers=(), threads: int = 2, progress:
     return trainer
 
 
+def liquid_stage_setup(frames, names, init: Path, density_loss=None, with_hvap: bool = False, reweight: bool = True,
+                       train_charges: bool = False, extra_dimers=(), extra_dimer_weight: float = 1.0,
+                       threads: int = 2, progress: bool = False):
+    """What the liquid stage starts from: (the :class:`~mlparams.gnn.liquids.GnnPressureTerm` of the liquids
+    ``names`` on their frames, checked against the ``init`` heads that sampled them; a
+    :class:`~mlparams.gnn.training.HeadTrainer` holding those heads, the ``extra_dimers``' loss weights times
+    ``extra_dimer_weight``; the frames; {liquid: its frames folder}; per dimer, whether it is an extra one).
+    ``density_loss``: the ``init`` model's density run (bulk moduli; with ``with_hvap`` its ΔH_vap too)."""
+    from mlparams.gnn.liquids import GnnPressureTerm, check_reference
+    from mlparams.gnn.predictor import load
+    from mlparams.models import liquid_pressure as lp
+    from mlparams.models.dimer_pairs import TRAINING_SETS
+
+    moduli = None if density_loss is None else lp.bulk_moduli(density_loss, init.stem, names)
+    hvap = lp.enthalpies_of_vaporisation(density_loss, init.stem, names) if with_hvap else None
+    folders = [frames] if isinstance(frames, (str, Path)) else list(frames)
+    where = lp.frames_folders(folders, names)
+    loaded = {}
+    for folder in dict.fromkeys(where.values()):  # each folder read once
+        loaded.update({lf.name: lf for lf in lp.load_frames(folder, [n for n in names if where[n] == folder])})
+    frames_list = [loaded[n] for n in names]
+    per_frame = [lp.load_per_frame(where[n], n) for n in names] if reweight else None
+    reference = load(init.stem, str(init.parent))
+    term = GnnPressureTerm(frames_list, per_frame, reference, reweight=reweight,
+                           bulk_modulus_bar=None if moduli is None else [moduli[n] for n in names],
+                           hvap=None if hvap is None else [hvap[n] for n in names], train_charges=train_charges)
+    check_reference(term, reference)
+    trainer = liquid_stage_trainer(reference, extra_dimers, threads, progress)
+    dimers = trainer.dimers
+    extra = np.isin(dimers.set_name, [s for s in np.unique(dimers.set_name) if s not in TRAINING_SETS])
+    trainer.weights = np.where(extra, trainer.weights * extra_dimer_weight, trainer.weights)
+    return term, trainer, frames_list, where, extra
+
+
 def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: int = 10,
                   liquid_weight: float | None = None, learning_rate: float = 2e-5, threads: int = 2,
                   reweight: bool = True, every_molecule_penalty: bool = False, progress: bool = True,
@@ -175,12 +209,10 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
 
     from mlparams import liquid_dimers as ld
     from mlparams.dimers import read_dimers
-    from mlparams.gnn.liquids import (CHARGE_LEARNING_RATE, DEFAULT_LIQUIDS, DENSITY_LOSS_WEIGHT, LIQUID_WEIGHT,
-                                      GnnPressureTerm, check_reference)
-    from mlparams.gnn.predictor import GNN_MODELS, load, shipped_model_dir
+    from mlparams.gnn.liquids import CHARGE_LEARNING_RATE, DEFAULT_LIQUIDS, DENSITY_LOSS_WEIGHT, LIQUID_WEIGHT
+    from mlparams.gnn.predictor import GNN_MODELS, shipped_model_dir
     from mlparams.model_files import save_model
     from mlparams.models import liquid_pressure as lp
-    from mlparams.models.dimer_pairs import TRAINING_SETS
 
     init = Path(init) if init else shipped_model_dir() / "gnn.pt"
     if init.suffix != ".pt" or init.stem not in GNN_MODELS or not init.is_file():
@@ -199,27 +231,13 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     torch.set_num_threads(threads)
     t0 = time.time()
     names = lp.select_liquids(liquids or ",".join(DEFAULT_LIQUIDS))
-    moduli = None if density_loss is None else lp.bulk_moduli(density_loss, init.stem, names)
     if hvap_weight and (density_loss is None or not reweight):
         raise MlparamsError("--hvap-weight needs --density-loss (the starting model's density run, whose enthalpies of "
                             "vaporisation it starts from) and reweighted frames")
-    hvap = lp.enthalpies_of_vaporisation(density_loss, init.stem, names) if hvap_weight else None
-    folders = [frames] if isinstance(frames, (str, Path)) else list(frames)
-    where = lp.frames_folders(folders, names)
-    loaded = {}
-    for folder in dict.fromkeys(where.values()):  # each folder read once
-        loaded.update({lf.name: lf for lf in lp.load_frames(folder, [n for n in names if where[n] == folder])})
-    frames_list = [loaded[n] for n in names]
-    per_frame = [lp.load_per_frame(where[n], n) for n in names] if reweight else None
-    reference = load(init.stem, str(init.parent))
-    term = GnnPressureTerm(frames_list, per_frame, reference, reweight=reweight,
-                           bulk_modulus_bar=None if moduli is None else [moduli[n] for n in names],
-                           hvap=None if hvap is None else [hvap[n] for n in names], train_charges=train_charges)
-    check_reference(term, reference)
-    trainer = liquid_stage_trainer(reference, extra_dimers, threads, progress)
+    term, trainer, frames_list, where, extra = liquid_stage_setup(
+        frames, names, init, density_loss, bool(hvap_weight), reweight, train_charges, extra_dimers,
+        extra_dimer_weight, threads, progress)
     dimers = trainer.dimers
-    extra = np.isin(dimers.set_name, [s for s in np.unique(dimers.set_name) if s not in TRAINING_SETS])
-    trainer.weights = np.where(extra, trainer.weights * extra_dimer_weight, trainer.weights)
     slope_pairs = _pair_split(trainer, ld.displaced_pairs(dimers.name))
     extra_rows = {"train": np.intersect1d(trainer.dimer_train, np.flatnonzero(extra)),
                   "holdout": np.intersect1d(trainer.dimer_holdout, np.flatnonzero(extra)),
