@@ -415,9 +415,9 @@ def test_train_charges_moves_the_charges_toward_the_enthalpy_of_vaporisation(liq
 
 
 def test_charge_tradeoff_scales_the_charges_as_a_charge_scaled_model(liquid_frames, tmp_path, write_density_run):
-    """The trade-off table along a charge scale: at s = 1 the sampling model's ΔH_vap with every frame counted; at
-    s = 1.03 the type charges of a model copy whose metadata sets charge_scale 1.03 (the engines' path), more
-    cohesion, fewer effective samples; a report in three files."""
+    """The trade-off grid: at s = 1 the sampling model's ΔH_vap with every frame counted; at s = 1.03 the type
+    charges of a model copy whose metadata sets charge_scale 1.03 (the engines' path), more cohesion, fewer
+    effective samples; C12 × 1.05 predicts a lighter liquid; a report in three files."""
     from mlparams.gnn.liquids import liquid_types
     from mlparams.gnn.predictor import load, shipped_model_dir
     from mlparams.validation.charge_scale import scaled_copy
@@ -425,8 +425,10 @@ def test_charge_tradeoff_scales_the_charges_as_a_charge_scaled_model(liquid_fram
 
     frames, csv = _under_bound_ethanol(liquid_frames, tmp_path, write_density_run)
     report = tradeoff(tmp_path / "frames", "ethanol", shipped_model_dir() / "gnn.pt", csv, scales=(1.0, 1.03),
-                      threads=1)
-    one, up = report["rows"]
+                      threads=1, repulsion_scales=(1.0, 1.05))
+    one, up, stiff, _ = report["rows"]
+    assert stiff["scale"] == 1.0 and stiff["repulsion_scale"] == 1.05
+    assert stiff["density_g_cm3"][0] < one["density_g_cm3"][0] - 0.005  # stiffer repulsion, lighter liquid
     assert one["hvap_kj_mol"] == [pytest.approx(35.46, abs=1e-6)] and one["effective_sample_fraction"] == [pytest.approx(1.0)]
     np.testing.assert_allclose(one["type_charges_e"][0], frames.type_charge, atol=1e-6)
     scaled = load("gnn", str(scaled_copy(shipped_model_dir(), 1.03, tmp_path / "scaled", name="gnn")))

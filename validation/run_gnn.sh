@@ -575,9 +575,9 @@ if [ "${CHARGES_ROUND:-0}" = 1 ]; then
   train_extra=()
   unset round_liquids
   .venv/bin/mlparams validate cohesion "$C/charges_round1/density" --frames 5
-  # what held the charges: the round's starting point along a charge scale
+  # what held the charges: the round's starting point on a grid of charge scales and C12 factors
   .venv/bin/python -m mlparams.validation.charge_tradeoff --frames "$C/frames_gnn_liquids" \
     --density-loss "$H/openmm-screen/gnn-liquids/density_results.csv" --extra-dimer-weight 20 \
     --extra-dimers "$c/water/dimers" "$c/water_contact1/dimers" "$c/water_contact1_slopes/dimers" \
-    "$c/water_slope1/dimers" "$c/water_slope1_slopes/dimers" --out "$C/tradeoff"
+    "$c/water_slope1/dimers" "$c/water_slope1_slopes/dimers" --repulsion-scales 1.0,1.02,1.04 --out "$C/tradeoff"
 fi
