@@ -557,47 +557,38 @@ fi
 # the type charges); the HVAP round's recipe and ΔH_vap weight (0.1, CHARGES_HVAP_WEIGHT) with --train-charges at
 # charge_net's default learning rate (1e-5, CHARGE_LR); then the new model's screen densities, ΔH_vap, cohesion and
 # dimer sets. (At charge_net's 1e-4 the trust region collapsed in five epochs: results/charges/charge_lr_1e-4.)
+H=validation/results/hvap
+C=validation/results/charges
+water_contacts=()
+for d in water water_contact1 water_contact1_slopes water_slope1 water_slope1_slopes; do
+  water_contacts+=("validation/results/gnn/liquid_dimers/$d/dimers")
+done
+charges_round() {  # FITTED_LIQUIDS MODEL_DIR RESULTS
+  train_extra=(--hvap-weight "${CHARGES_HVAP_WEIGHT:-0.1}" --train-charges --charge-learning-rate "${CHARGE_LR:-1e-5}"
+               --slope-weight 5)
+  round_liquids=$1
+  contact_round mlparams/data/models/gnn/gnn-liquids.pt "$C/frames_gnn_liquids" \
+    "$H/openmm-screen/gnn-liquids/density_results.csv" "$2" "$3" "${water_contacts[@]}"
+  train_extra=()
+  unset round_liquids
+  .venv/bin/mlparams validate cohesion "$3/density" --frames 5
+}
 if [ "${CHARGES_ROUND:-0}" = 1 ]; then
-  H=validation/results/hvap
-  C=validation/results/charges
   drop_frames_without_histograms "$C/frames_gnn_liquids"
   .venv/bin/mlparams buckingham sample-liquids --liquids "water,ethylene carbonate,ethanol,n-octane" \
     --model gnn-liquids --density-from "$H/openmm-screen/gnn-liquids/density_results.csv" \
     --out "$C/frames_gnn_liquids" --jobs 2 --quiet
-  train_extra=(--hvap-weight "${CHARGES_HVAP_WEIGHT:-0.1}" --train-charges --charge-learning-rate "${CHARGE_LR:-1e-5}"
-               --slope-weight 5)
-  c=validation/results/gnn/liquid_dimers
-  round_liquids="water,ethylene carbonate,ethanol,n-octane"
-  contact_round mlparams/data/models/gnn/gnn-liquids.pt "$C/frames_gnn_liquids" \
-    "$H/openmm-screen/gnn-liquids/density_results.csv" work/gnn_charges1 "$C/charges_round1" \
-    "$c/water/dimers" "$c/water_contact1/dimers" "$c/water_contact1_slopes/dimers" \
-    "$c/water_slope1/dimers" "$c/water_slope1_slopes/dimers"
-  train_extra=()
-  unset round_liquids
-  .venv/bin/mlparams validate cohesion "$C/charges_round1/density" --frames 5
+  charges_round "water,ethylene carbonate,ethanol,n-octane" work/gnn_charges1 "$C/charges_round1"
   # what held the charges: the round's starting point on a grid of charge scales and C12 factors
   .venv/bin/python -m mlparams.validation.charge_tradeoff --frames "$C/frames_gnn_liquids" \
     --density-loss "$H/openmm-screen/gnn-liquids/density_results.csv" --extra-dimer-weight 20 \
-    --extra-dimers "$c/water/dimers" "$c/water_contact1/dimers" "$c/water_contact1_slopes/dimers" \
-    "$c/water_slope1/dimers" "$c/water_slope1_slopes/dimers" --repulsion-scales 1.0,1.02,1.04 --out "$C/tradeoff"
+    --extra-dimers "${water_contacts[@]}" --repulsion-scales 1.0,1.02,1.04 --out "$C/tradeoff"
 fi
 
 # The same charges round without ethylene carbonate in the liquid loss (README, "Charges in the liquid stage": its
 # density error rises with the charges and stands in the way of larger charges with a stiffer repulsion); the four
 # liquids are still measured.
 if [ "${CHARGES_NO_EC:-0}" = 1 ]; then
-  H=validation/results/hvap
-  C=validation/results/charges
   [ -f "$C/frames_gnn_liquids/water.per_frame.npz" ] || { echo "run CHARGES_ROUND=1 first (its frames)" >&2; exit 2; }
-  train_extra=(--hvap-weight "${CHARGES_HVAP_WEIGHT:-0.1}" --train-charges --charge-learning-rate "${CHARGE_LR:-1e-5}"
-               --slope-weight 5)
-  c=validation/results/gnn/liquid_dimers
-  round_liquids="water,ethanol,n-octane"
-  contact_round mlparams/data/models/gnn/gnn-liquids.pt "$C/frames_gnn_liquids" \
-    "$H/openmm-screen/gnn-liquids/density_results.csv" work/gnn_charges_no_ec "$C/charges_round1_no_ec" \
-    "$c/water/dimers" "$c/water_contact1/dimers" "$c/water_contact1_slopes/dimers" \
-    "$c/water_slope1/dimers" "$c/water_slope1_slopes/dimers"
-  train_extra=()
-  unset round_liquids
-  .venv/bin/mlparams validate cohesion "$C/charges_round1_no_ec/density" --frames 5
+  charges_round "water,ethanol,n-octane" work/gnn_charges_no_ec "$C/charges_round1_no_ec"
 fi
