@@ -203,22 +203,13 @@ class GnnPressureTerm:
     @staticmethod
     def _coulomb_cells(lf, pf, present) -> dict:
         """Tensors of the per-frame Coulomb forms and the Coulomb impulsive term's factor per present type pair
-        (bar/e²: :func:`mlparams.models.liquid_pressure.coulomb_impulsive_bar` over q_a·q_b)."""
-        import math
-
+        (bar/e²: :func:`mlparams.models.liquid_pressure.coulomb_impulsive_per_e2`)."""
         import torch
-        from scipy.special import erfc
 
-        from mlparams.openmm_plugin.system import DEFAULT_EWALD_TOLERANCE
-        from mlparams.units import COULOMB_KJ_PER_MOL_NM
-
-        rc = lf.cutoff_nm
-        alpha = math.sqrt(-math.log(2.0 * DEFAULT_EWALD_TOLERANCE)) / rc
-        factor = (COULOMB_KJ_PER_MOL_NM * erfc(alpha * rc) / rc * lf.edge_density() / (3.0 * lf.volume_nm3)
-                  * lp.BAR_PER_KJ_MOL_NM3)
         return {"g_u": torch.as_tensor(np.asarray(pf.coulomb_energy_form, dtype=float)),
                 "g_p": torch.as_tensor(np.asarray(pf.coulomb_pressure_form, dtype=float)),
-                "impulsive_pair": torch.as_tensor(present), "impulsive_factor": torch.as_tensor(factor)}
+                "impulsive_pair": torch.as_tensor(present),
+                "impulsive_factor": torch.as_tensor(lp.coulomb_impulsive_per_e2(lf))}
 
     def type_charges(self, heads, item):
         """The liquid's type charges (e) from the heads' ``charge_net``: per-atom charges summing to the formal
@@ -250,7 +241,7 @@ class GnnPressureTerm:
         import torch
 
         if not self.train_charges:
-            zero = torch.zeros(len(item["counts"]) if "counts" in item else 1, dtype=torch.float64)
+            zero = torch.zeros((), dtype=torch.float64)
             return zero, zero
         u, p, imp = self._coulomb(item, self.type_charges(heads, item))
         return u - item["coulomb_u0"], p - item["coulomb_p0"] + (imp - item["impulsive0"])

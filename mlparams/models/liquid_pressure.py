@@ -584,8 +584,9 @@ def impulsive_bar(frames: LiquidFrames, pair_energy_at_cutoff) -> float:
         * BAR_PER_KJ_MOL_NM3
 
 
-def coulomb_impulsive_bar(frames: LiquidFrames, ewald_tolerance: float | None = None) -> float:
-    """:func:`impulsive_bar` of the real-space Ewald term k·q·q·erfc(α r_c)/r_c, α as OpenMM chooses it."""
+def coulomb_impulsive_per_e2(frames: LiquidFrames, ewald_tolerance: float | None = None) -> np.ndarray:
+    """Per type pair of ``frames.pair_types``, :func:`impulsive_bar` of the real-space Ewald term
+    k·erfc(α r_c)/r_c per unit charge product (bar/e²), α as OpenMM chooses it."""
     from scipy.special import erfc
 
     from mlparams.openmm_plugin.system import DEFAULT_EWALD_TOLERANCE
@@ -594,9 +595,15 @@ def coulomb_impulsive_bar(frames: LiquidFrames, ewald_tolerance: float | None = 
     tol = DEFAULT_EWALD_TOLERANCE if ewald_tolerance is None else ewald_tolerance
     rc = frames.cutoff_nm
     alpha = math.sqrt(-math.log(2.0 * tol)) / rc
+    return (COULOMB_KJ_PER_MOL_NM * erfc(alpha * rc) / rc * frames.edge_density() / (3.0 * frames.volume_nm3)
+            * BAR_PER_KJ_MOL_NM3)
+
+
+def coulomb_impulsive_bar(frames: LiquidFrames, ewald_tolerance: float | None = None) -> float:
+    """:func:`impulsive_bar` of the real-space Ewald term k·q·q·erfc(α r_c)/r_c, α as OpenMM chooses it."""
     q = np.asarray(frames.type_charge)
     pt = np.asarray(frames.pair_types)
-    return impulsive_bar(frames, COULOMB_KJ_PER_MOL_NM * q[pt[:, 0]] * q[pt[:, 1]] * erfc(alpha * rc) / rc)
+    return float(np.sum(coulomb_impulsive_per_e2(frames, ewald_tolerance) * q[pt[:, 0]] * q[pt[:, 1]]))
 
 
 def _coulomb_only(system):
