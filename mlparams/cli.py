@@ -361,12 +361,44 @@ def parameter_summary(msys) -> dict:
     }
 
 
+def parse_scan(text: str) -> np.ndarray:
+    """Distances (nm) of a ``START,STOP,STEP`` scan, STOP included; a one-line error on anything else."""
+    try:
+        start, stop, step = (float(v) for v in text.split(","))
+    except ValueError:
+        raise MlparamsError(f"--scan {text!r} is not START,STOP,STEP in nm; give e.g. --scan 0.15,0.40,0.01") from None
+    if not (0.0 < start < stop and step > 0.0):
+        raise MlparamsError(f"--scan {text!r} needs 0 < START < STOP and STEP > 0 (nm); give e.g. --scan 0.15,0.40,0.01")
+    return start + step * np.arange(int(np.floor((stop - start) / step + 1e-9)) + 1)
+
+
+def pair_scan(parameters, r_nm: np.ndarray) -> list[dict]:
+    """Each type pair's intermolecular energy along r (nm): van der Waals, bare Coulomb q_i q_j/(4πε₀ r), kJ/mol."""
+    from mlparams.units import COULOMB_KJ_PER_MOL_NM
+
+    out = []
+    n = len(parameters.types)
+    for a in range(n):
+        for b in range(a, n):
+            vdw = parameters.pair_energy(r_nm, a, b)
+            coulomb = COULOMB_KJ_PER_MOL_NM * parameters.types[a].charge * parameters.types[b].charge / r_nm
+            out.append({"types": [parameters.types[a].name, parameters.types[b].name],
+                        "vdw_kj_mol": vdw.tolist(), "coulomb_kj_mol": coulomb.tolist()})
+    return out
+
+
 def cmd_params(args) -> int:
-    """Charges and van der Waals constants of one molecule with a model (any model), as text or JSON."""
+    """Charges and van der Waals constants of one molecule with a model (any model), as text or JSON; with
+    --scan, each type pair's van der Waals and Coulomb energy along a distance scan."""
     from mlparams.systems import build_system
 
+    r_nm = parse_scan(args.scan) if args.scan else None
     species = _box_species(args)
-    summary = parameter_summary(build_system([species], [1], args.model))
+    msys = build_system([species], [1], args.model)
+    summary = parameter_summary(msys)
+    if r_nm is not None:
+        summary["scan"] = {"r_nm": r_nm.tolist(), "pairs": pair_scan(msys.parameters, r_nm),
+                           "units": {"r": "nm", "energy": "kJ/mol"}}
     if args.json:
         print(json.dumps(summary, indent=1))
         return 0
@@ -377,6 +409,12 @@ def cmd_params(args) -> int:
     for pair in summary["pairs"]:
         shown = {k: v for k, v in pair.items() if k != "types" and not isinstance(v, list)}
         print(f"  {pair['types'][0]} - {pair['types'][1]}: " + ", ".join(f"{k}={v:.4g}" for k, v in shown.items()))
+    if r_nm is not None:
+        print("  pair energies along r (kJ/mol): van der Waals, Coulomb q_i q_j/(4 pi eps0 r), their sum")
+        for pair in summary["scan"]["pairs"]:
+            print(f"  {pair['types'][0]} - {pair['types'][1]}")
+            for r, v, c in zip(r_nm, pair["vdw_kj_mol"], pair["coulomb_kj_mol"]):
+                print(f"    r = {r:.3f} nm  vdW {v:+11.3f}  Coulomb {c:+11.3f}  sum {v + c:+11.3f}")
     return 0
 
 
@@ -785,6 +823,8 @@ def build_parser() -> argparse.ArgumentParser:
     pp.add_argument("--model", choices=SYSTEM_MODELS, default="gnn")
     pp.add_argument("--template-smiles", default=None, help="bond orders for a PDB input")
     pp.add_argument("--json", action="store_true", help="print JSON: charges (atom order), types, pairs, units")
+    pp.add_argument("--scan", default=None, metavar="START,STOP,STEP",
+                    help="also each type pair's van der Waals and Coulomb energy at these distances (nm)")
     pp.set_defaults(func=cmd_params)
 
     from mlparams.gnn.commands import add_parser as add_gnn_parser

@@ -290,6 +290,31 @@ def test_params_command_prints_charges_and_pairs_for_any_model(run_cli):
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Xe" in proc.stderr
 
 
+def test_params_scan_gives_each_pairs_energies_along_r(run_cli):
+    """--scan: van der Waals and Coulomb of every type pair against the forms written out here (NumPy)."""
+    proc = run_cli("params", "O", "--model", "gnn-liquids", "--scan", "0.15,0.40,0.05", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    r = np.array(out["scan"]["r_nm"])
+    assert r == pytest.approx([0.15, 0.20, 0.25, 0.30, 0.35, 0.40])
+    charge = {t["name"]: t["charge"] for t in out["types"]}
+    assert len(out["scan"]["pairs"]) == len(out["pairs"]) == 3
+    for pair, scan in zip(out["pairs"], out["scan"]["pairs"]):
+        assert scan["types"] == pair["types"]
+        vdw = pair["C12"] / r**12 - pair["C6"] / r**6 + sum(
+            pair[f"a{k}"] * np.exp(-((r - pair[f"r{k}"]) ** 2) / pair[f"w{k}"] ** 2) for k in range(1, 7))
+        assert scan["vdw_kj_mol"] == pytest.approx(vdw, rel=1e-9, abs=1e-9)
+        q_i, q_j = (charge[t] for t in pair["types"])
+        assert scan["coulomb_kj_mol"] == pytest.approx(138.935458 * q_i * q_j / r, rel=1e-7)
+    proc = run_cli("params", "CO", "--model", "gaff2", "--scan", "0.30,0.36,0.03", "--json")
+    pair, scan = json.loads(proc.stdout)["pairs"][0], json.loads(proc.stdout)["scan"]["pairs"][0]
+    r = np.array([0.30, 0.33, 0.36])
+    lj = 4 * pair["epsilon"] * ((pair["sigma"] / r) ** 12 - (pair["sigma"] / r) ** 6)
+    assert scan["vdw_kj_mol"] == pytest.approx(lj, rel=1e-9, abs=1e-12)
+    proc = run_cli("params", "O", "--scan", "0.40,0.15,0.05")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "START < STOP" in proc.stderr
+
+
 def test_shipped_model_records_its_training(gnn):
     meta = gnn.meta
     assert meta["n_conformers"] >= 300 and "B3LYP" in meta["level_of_theory"]

@@ -126,7 +126,8 @@ need_models() {  # HINT WORK_DIR...
   done
 }
 # Every model on a folder of labelled liquid dimers: GAFF2, gnn, and each liquid-stage model given as LABEL:WORK_DIR
-# (its folder under work/); fills `tables` with LABEL=interaction_results.csv for the tables below.
+# (its folder under work/; a bare LABEL is the shipped gnn-liquids); fills `tables` with LABEL=interaction_results.csv
+# for the tables below.
 score_models() {  # FOLDER LABEL:WORK_DIR...
   local folder=$1 round label
   tables=()
@@ -138,8 +139,13 @@ score_models() {  # FOLDER LABEL:WORK_DIR...
   done
   for round in "$@"; do
     label=${round%%:*}
-    MLPARAMS_GNN_MODEL_DIR="$PWD/work/${round#*:}" .venv/bin/mlparams validate interaction --dimers "$folder/dimers" \
-      --model gnn-liquids --out "$folder/interaction/$label" --quiet
+    if [ "$label" = "$round" ]; then
+      .venv/bin/mlparams validate interaction --dimers "$folder/dimers" --model gnn-liquids \
+        --out "$folder/interaction/$label" --quiet
+    else
+      MLPARAMS_GNN_MODEL_DIR="$PWD/work/${round#*:}" .venv/bin/mlparams validate interaction \
+        --dimers "$folder/dimers" --model gnn-liquids --out "$folder/interaction/$label" --quiet
+    fi
     tables+=("$label=$folder/interaction/$label/interaction_results.csv")
   done
 }
@@ -591,4 +597,28 @@ fi
 if [ "${CHARGES_NO_EC:-0}" = 1 ]; then
   [ -f "$C/frames_gnn_liquids/water.per_frame.npz" ] || { echo "run CHARGES_ROUND=1 first (its frames)" >&2; exit 2; }
   charges_round "water,ethanol,n-octane" work/gnn_charges_no_ec "$C/charges_round1_no_ec"
+fi
+
+# Contacts of a structured water (README, "Contacts of GAFF2's water"): 120 water dimers cut from GAFF2's water at the
+# experimental density (the tetrahedral liquid the GNN's water is not) and labelled by the same counterpoise DFT; every
+# model on them; then the shipped recipe's round (the slope round's: ethylene carbonate, ethanol and n-octane on their
+# density-loss frames, water carried by its contacts and slopes) from the shipped model on the charges round's frames,
+# once with these contacts in the dimer loss and once without (the control); each round's screen densities, ΔH_vap,
+# cohesion and dimer sets.
+if [ "${GAFF2_CONTACTS:-0}" = 1 ]; then
+  [ -f "$C/frames_gnn_liquids/water.per_frame.npz" ] || { echo "run CHARGES_ROUND=1 first (its frames)" >&2; exit 2; }
+  G=validation/results/gnn/liquid_dimers/water_gaff2
+  .venv/bin/mlparams gnn liquid-dimers --liquids water --model gaff2 --frames 24 --per-frame 5 --out "$G" --quiet
+  contact_errors "$G" gnn-liquids
+  R=validation/results/gnn/gaff2_contacts
+  train_extra=(--slope-weight 5)
+  for variant in control with_gaff2_contacts; do
+    extra=("${water_contacts[@]}")
+    [ "$variant" = with_gaff2_contacts ] && extra+=("$G/dimers")
+    contact_round mlparams/data/models/gnn/gnn-liquids.pt "$C/frames_gnn_liquids" \
+      "$H/openmm-screen/gnn-liquids/density_results.csv" "work/gnn_gaff2_contacts_$variant" "$R/$variant" "${extra[@]}"
+    .venv/bin/mlparams validate cohesion "$R/$variant/density" --frames 5
+  done
+  train_extra=()
+  contact_errors "$G" gnn-liquids control:gnn_gaff2_contacts_control with_gaff2_contacts:gnn_gaff2_contacts_with_gaff2_contacts
 fi
