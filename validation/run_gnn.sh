@@ -604,7 +604,7 @@ fi
 # model on them; then the shipped recipe's round (the slope round's: ethylene carbonate, ethanol and n-octane on their
 # density-loss frames, water carried by its contacts and slopes) from the shipped model on the charges round's frames,
 # once with these contacts in the dimer loss and once without (the control); each round's screen densities, ΔH_vap,
-# cohesion and dimer sets.
+# cohesion and dimer sets, both on the contacts, and their water's g(r) beside GAFF2's and the shipped model's.
 if [ "${GAFF2_CONTACTS:-0}" = 1 ]; then
   [ -f "$C/frames_gnn_liquids/water.per_frame.npz" ] || { echo "run CHARGES_ROUND=1 first (its frames)" >&2; exit 2; }
   G=validation/results/gnn/liquid_dimers/water_gaff2
@@ -621,4 +621,7 @@ if [ "${GAFF2_CONTACTS:-0}" = 1 ]; then
   done
   train_extra=()
   contact_errors "$G" gnn-liquids control:gnn_gaff2_contacts_control with_gaff2_contacts:gnn_gaff2_contacts_with_gaff2_contacts
+  .venv/bin/mlparams validate compare-rdf gaff2=validation/results/gnn/structure/gaff2 \
+    slope_round=validation/results/gnn/structure/slope_round control="$R/control/density" \
+    with_gaff2_contacts="$R/with_gaff2_contacts/density" --liquid water --within-nm 0.336 --out "$R"
 fi
