@@ -603,25 +603,29 @@ fi
 # experimental density (the tetrahedral liquid the GNN's water is not) and labelled by the same counterpoise DFT; every
 # model on them; then the shipped recipe's round (the slope round's: ethylene carbonate, ethanol and n-octane on their
 # density-loss frames, water carried by its contacts and slopes) from the shipped model on the charges round's frames,
-# once with these contacts in the dimer loss and once without (the control); each round's screen densities, ΔH_vap,
-# cohesion and dimer sets, both on the contacts, and their water's g(r) beside GAFF2's and the shipped model's.
+# once with these contacts in the dimer loss, once without (the control), and once with them and water's frames in the
+# liquid loss too; each round's screen densities, ΔH_vap, cohesion and dimer sets, every model on the contacts, and
+# their water's g(r) beside GAFF2's and the shipped model's.
 if [ "${GAFF2_CONTACTS:-0}" = 1 ]; then
   [ -f "$C/frames_gnn_liquids/water.per_frame.npz" ] || { echo "run CHARGES_ROUND=1 first (its frames)" >&2; exit 2; }
   G=validation/results/gnn/liquid_dimers/water_gaff2
   .venv/bin/mlparams gnn liquid-dimers --liquids water --model gaff2 --frames 24 --per-frame 5 --out "$G" --quiet
-  contact_errors "$G" gnn-liquids
   R=validation/results/gnn/gaff2_contacts
   train_extra=(--slope-weight 5)
-  for variant in control with_gaff2_contacts; do
+  rounds=() rdfs=()
+  for variant in control with_gaff2_contacts water_fitted; do
     extra=("${water_contacts[@]}")
-    [ "$variant" = with_gaff2_contacts ] && extra+=("$G/dimers")
+    [ "$variant" = control ] || extra+=("$G/dimers")
+    # water_fitted: water's own frames in the liquid loss as well, so the density loss sees the contacts' cohesion
+    [ "$variant" = water_fitted ] && round_liquids="water,ethylene carbonate,ethanol,n-octane"
     contact_round mlparams/data/models/gnn/gnn-liquids.pt "$C/frames_gnn_liquids" \
       "$H/openmm-screen/gnn-liquids/density_results.csv" "work/gnn_gaff2_contacts_$variant" "$R/$variant" "${extra[@]}"
+    unset round_liquids
     .venv/bin/mlparams validate cohesion "$R/$variant/density" --frames 5
+    rounds+=("$variant:gnn_gaff2_contacts_$variant") rdfs+=("$variant=$R/$variant/density")
   done
   train_extra=()
-  contact_errors "$G" gnn-liquids control:gnn_gaff2_contacts_control with_gaff2_contacts:gnn_gaff2_contacts_with_gaff2_contacts
+  contact_errors "$G" gnn-liquids "${rounds[@]}"
   .venv/bin/mlparams validate compare-rdf gaff2=validation/results/gnn/structure/gaff2 \
-    slope_round=validation/results/gnn/structure/slope_round control="$R/control/density" \
-    with_gaff2_contacts="$R/with_gaff2_contacts/density" --liquid water --within-nm 0.336 --out "$R"
+    slope_round=validation/results/gnn/structure/slope_round "${rdfs[@]}" --liquid water --within-nm 0.336 --out "$R"
 fi
