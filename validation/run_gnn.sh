@@ -129,7 +129,7 @@ need_models() {  # HINT WORK_DIR...
 # (its folder under work/; a bare LABEL is the shipped gnn-liquids); fills `tables` with LABEL=interaction_results.csv
 # for the tables below.
 score_models() {  # FOLDER LABEL:WORK_DIR...
-  local folder=$1 round label
+  local folder=$1 round label model_dir
   tables=()
   shift
   for model in gaff2 gnn; do
@@ -138,14 +138,10 @@ score_models() {  # FOLDER LABEL:WORK_DIR...
     tables+=("$model=$folder/interaction/$model/interaction_results.csv")
   done
   for round in "$@"; do
-    label=${round%%:*}
-    if [ "$label" = "$round" ]; then
-      .venv/bin/mlparams validate interaction --dimers "$folder/dimers" --model gnn-liquids \
-        --out "$folder/interaction/$label" --quiet
-    else
-      MLPARAMS_GNN_MODEL_DIR="$PWD/work/${round#*:}" .venv/bin/mlparams validate interaction \
-        --dimers "$folder/dimers" --model gnn-liquids --out "$folder/interaction/$label" --quiet
-    fi
+    label=${round%%:*} model_dir=()
+    [ "$label" = "$round" ] || model_dir=(MLPARAMS_GNN_MODEL_DIR="$PWD/work/${round#*:}")
+    env "${model_dir[@]}" .venv/bin/mlparams validate interaction --dimers "$folder/dimers" --model gnn-liquids \
+      --out "$folder/interaction/$label" --quiet
     tables+=("$label=$folder/interaction/$label/interaction_results.csv")
   done
 }
