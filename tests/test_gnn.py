@@ -178,10 +178,11 @@ def test_shipped_model_is_softer_than_gaff2_at_water_contact():
     assert float(g.pair_energy(0.85 * s, o_g, o_g)) < 0.5 * 4 * e * (0.85**-12 - 0.85**-6)
 
 
-def test_committed_gnn_frames_match_the_shipped_model_and_ask_for_more_density():
-    """The frames sampled with ``gnn`` (README, issue #7) carry the shipped model's types and charges, and its
-    own pressure at the experimental density is strongly negative (−3,300 to −770 bar recorded): the model
-    asks to be denser, as its NPT runs showed."""
+def test_committed_gnn_frames_carry_the_models_types_and_ask_for_more_density():
+    """The frames sampled with ``gnn`` (README, issue #7; sampled with the ``gnn`` before the AM1-BCC charge anchor,
+    commit bed0a40, whose charges they record) carry the shipped model's types, neutral molecules, and that model's
+    own pressure at the experimental density is strongly negative (−3,300 to −770 bar recorded): it asked to be
+    denser, as its NPT runs showed."""
     from mlparams.models.liquid_pressure import load_frames
 
     frames = load_frames(Path(__file__).parents[1] / "validation" / "results" / "gnn" / "frames_gnn")
@@ -190,7 +191,8 @@ def test_committed_gnn_frames_match_the_shipped_model_and_ask_for_more_density()
         params = build_system([from_smiles(f.smiles)], [1], "gnn").parameters
         assert f.reference_model == "gnn" and f.n_frames == 200
         assert f.type_element == [t.element for t in params.types]
-        np.testing.assert_allclose(f.type_charge, [t.charge for t in params.types], atol=1e-6)
+        counts = np.bincount(params.atom_type_index, minlength=len(params.types))
+        assert float(np.dot(counts, f.type_charge)) == pytest.approx(0.0, abs=1e-6)
         assert np.mean(f.p_reference_bar) < -10 * f.standard_error_bar() < 0
 
 

@@ -45,7 +45,7 @@ if [ "${WALL_EXPERIMENT:-0}" = 1 ]; then
   work=work/gnn_gaff2_wall
   mkdir -p "$work" "$exp/model" "$exp/density"
   cp mlparams/data/models/gnn/embeddings.* mlparams/data/models/gnn/gnn-molecules.* "$work/"
-  .venv/bin/mlparams gnn train --out "$work" --gaff2-wall-weight 30 --quiet
+  .venv/bin/mlparams gnn train --out "$work" --gaff2-wall-weight 30 --extra-charge-anchor none --sampled-molecule-penalty --quiet
   cp "$work"/gnn.pt "$work"/gnn.json "$work"/training.json "$work"/training.png "$exp/model/"
   export MLPARAMS_GNN_MODEL_DIR="$PWD/$exp/model"
   .venv/bin/mlparams gnn distributions --model gnn --out "$exp" > /dev/null
@@ -73,7 +73,7 @@ if [ "${BAND_EXPERIMENT:-0}" = 1 ]; then
     mkdir -p "$work" "$exp/model" "$exp/density"
     cp mlparams/data/models/gnn/embeddings.* mlparams/data/models/gnn/gnn-molecules.* "$work/"
     # shellcheck disable=SC2086
-    .venv/bin/mlparams gnn train --out "$work" --gaff2-wall-weight 30 --gaff2-band 0.7,1.5 $extra --quiet
+    .venv/bin/mlparams gnn train --out "$work" --gaff2-wall-weight 30 --gaff2-band 0.7,1.5 --extra-charge-anchor none --sampled-molecule-penalty $extra --quiet
     cp "$work"/gnn.pt "$work"/gnn.json "$work"/training.json "$work"/training.png "$exp/model/"
     for set in s22 basepairs jsch; do
       MLPARAMS_GNN_MODEL_DIR="$PWD/$exp/model" .venv/bin/mlparams validate interaction --dimers "$set" --model gnn \

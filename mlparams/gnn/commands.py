@@ -19,8 +19,12 @@ STAGE_FIELDS = {
     "embeddings": ("seed", "stage1_epochs", "stage1_batch", "learning_rate", "decay_every", "decay_factor",
                    "molecule_validation_fraction"),
     "gnn-molecules": ("stage2_epochs", "stage2_batch", "noise_angstrom", "charge_anchor_weight", "dimer_holdout_fraction"),
-    "gnn": ("stage3_epochs", "stage3_batch", "gaff2_wall_weight", "gaff2_band", "gaff2_well_factor"),
+    "gnn": ("stage3_epochs", "stage3_batch", "gaff2_wall_weight", "gaff2_band", "gaff2_well_factor",
+            "extra_charge_anchor", "extra_charge_anchor_weight", "stage3_every_molecule_penalty"),
 }
+#: options that hash as before they existed while off, so files trained without them stay "done"
+OPTIONAL_FIELDS = ("gaff2_wall_weight", "gaff2_band", "gaff2_well_factor", "extra_charge_anchor",
+                   "extra_charge_anchor_weight", "stage3_every_molecule_penalty")
 
 
 def stage_keys(cfg, qm_set: Path, dimer_sets) -> dict:
@@ -29,9 +33,15 @@ def stage_keys(cfg, qm_set: Path, dimer_sets) -> dict:
     h.update(",".join(dimer_sets).encode())
     keys = {}
     for stage, fields in STAGE_FIELDS.items():
-        # A zero GAFF2 wall and no band hash as before the options existed, so the shipped files stay "done".
-        values = {f: getattr(cfg, f) for f in fields
-                  if not (f in ("gaff2_wall_weight", "gaff2_band", "gaff2_well_factor") and not getattr(cfg, f))}
+        # A zero GAFF2 wall, no band and no extra anchor hash as before the options existed (shipped files "done");
+        # the extra anchor's weight counts only with its file, and the file by its content.
+        values = {f: getattr(cfg, f) for f in fields if not (f in OPTIONAL_FIELDS and not getattr(cfg, f))}
+        if not cfg.extra_charge_anchor:
+            values.pop("extra_charge_anchor_weight", None)
+        elif "extra_charge_anchor" in values:
+            from mlparams.gnn.charge_anchor import anchor_path
+
+            values["extra_charge_anchor"] = hashlib.sha256(anchor_path(cfg.extra_charge_anchor).read_bytes()).hexdigest()
         h.update(json.dumps(values, sort_keys=True).encode())
         keys[stage] = h.copy().hexdigest()[:16]
     return keys
@@ -93,6 +103,12 @@ def train(out, qm_set=None, cfg=None, dimer_sets=None, progress: bool = True, re
                  "seconds": round(time.time() - t1, 1)}
         save_model(out, "gnn-molecules", trainer.heads.state_dict(), meta2)
     t2 = time.time()
+    trainer.penalise_every_molecule = cfg.stage3_every_molecule_penalty
+    if cfg.extra_charge_anchor:
+        from mlparams.gnn.charge_anchor import anchor_tensors, canonical, load_anchor
+
+        trainer.extra_anchor = anchor_tensors(emb, load_anchor(cfg.extra_charge_anchor),
+                                              skip={canonical(g.smiles) for g in table.graphs})
     if done("gnn"):
         meta3 = json.loads((out / "gnn.json").read_text())
     else:
@@ -188,7 +204,8 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
                   reweight: bool = True, every_molecule_penalty: bool = False, progress: bool = True,
                   fine_penalty: bool = False, density_loss=None, extra_dimers=(),
                   extra_dimer_weight: float = 1.0, slope_weight: float = 0.0, hvap_weight: float = 0.0,
-                  train_charges: bool = False, charge_learning_rate: float | None = None) -> dict:
+                  train_charges: bool = False, charge_learning_rate: float | None = None,
+                  extra_charge_anchor=None, extra_charge_anchor_weight: float | None = None) -> dict:
     """The liquid stage (:mod:`mlparams.gnn.liquids`) from the heads file ``init`` (default: the shipped
     ``gnn.pt``), on frames that model sampled (``frames``: one or more ``buckingham sample-liquids --model gnn…``
     folders with per-frame histograms, each liquid from the first that holds it); writes
@@ -204,7 +221,9 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     ``hvap_weight`` > 0 fits the enthalpy of vaporisation too, from the ``density_loss`` run's ΔH_vap of each liquid
     (:meth:`mlparams.gnn.liquids.GnnPressureTerm.enthalpies_of_vaporisation`). ``train_charges``: ``charge_net``
     trains too, the frames' Coulomb energy and pressure following its charges (frames with per-frame Coulomb forms),
-    at ``charge_learning_rate`` (default :data:`~mlparams.gnn.liquids.CHARGE_LEARNING_RATE`)."""
+    at ``charge_learning_rate`` (default :data:`~mlparams.gnn.liquids.CHARGE_LEARNING_RATE`), and with
+    ``extra_charge_anchor`` (a ``gnn anchor-charges`` file; needs ``train_charges``) the charges of its molecules
+    are pulled towards AM1-BCC as in stage 3, at ``extra_charge_anchor_weight`` (default 300 kcal/mol·e⁻², as in stage 3)."""
     import torch
 
     from mlparams import liquid_dimers as ld
@@ -226,6 +245,8 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
                                                     for d in read_dimers(p)])):
         raise MlparamsError(f"--slope-weight {slope_weight}: no displaced dimer pairs among --extra-dimers; add the "
                             "dimers/ folder of 'mlparams gnn displaced-dimers'")
+    if extra_charge_anchor is not None and not train_charges:
+        raise MlparamsError("--extra-charge-anchor needs --train-charges (frozen charges cannot follow an anchor)")
     if liquid_weight is None:
         liquid_weight = LIQUID_WEIGHT if density_loss is None else DENSITY_LOSS_WEIGHT
     torch.set_num_threads(threads)
@@ -237,6 +258,17 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
     term, trainer, frames_list, where, extra = liquid_stage_setup(
         frames, names, init, density_loss, bool(hvap_weight), reweight, train_charges, extra_dimers,
         extra_dimer_weight, threads, progress)
+    if extra_charge_anchor is not None:
+        from mlparams.gnn.charge_anchor import anchor_tensors, canonical, load_anchor
+        from mlparams.gnn.predictor import load
+
+        trainer.extra_anchor = anchor_tensors(load(init.stem, str(init.parent)).embedding_model,
+                                              load_anchor(extra_charge_anchor),
+                                              skip={canonical(g.smiles) for g in trainer.table.graphs})
+        trainer.cfg.extra_charge_anchor = str(extra_charge_anchor)
+        if extra_charge_anchor_weight is not None:
+            trainer.cfg.extra_charge_anchor_weight = extra_charge_anchor_weight
+    anchor_before = float(trainer.extra_anchor_mse()) ** 0.5 if trainer.extra_anchor is not None else None
     dimers = trainer.dimers
     slope_pairs = _pair_split(trainer, ld.displaced_pairs(dimers.name))
     extra_rows = {"train": np.intersect1d(trainer.dimer_train, np.flatnonzero(extra)),
@@ -254,6 +286,12 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
         result.update({"extra_dimers": extra_dimers, "extra_dimer_weight": extra_dimer_weight,
                        "extra_dimer_count": {k: int(len(v)) for k, v in extra_rows.items()},
                        "extra_dimer_rmse_before_kcal": extra_before, "extra_dimer_rmse_after_kcal": extra_rmse()})
+    if anchor_before is not None:
+        with torch.no_grad():
+            result.update({"extra_charge_anchor": str(extra_charge_anchor),
+                           "extra_charge_anchor_weight": trainer.cfg.extra_charge_anchor_weight,
+                           "extra_anchor_rmse_before_e": anchor_before,
+                           "extra_anchor_rmse_after_e": float(trainer.extra_anchor_mse()) ** 0.5})
     if train_charges:
         with torch.no_grad():
             result["type_charges_sampled_e"] = [list(lf.type_charge) for lf in frames_list]
@@ -468,6 +506,21 @@ def cmd_train(args) -> int:
         if not 0 <= low < high or not cfg.gaff2_wall_weight:
             raise MlparamsError("--gaff2-band needs 0 <= LOW < HIGH and a --gaff2-wall-weight above 0")
         cfg = replace(cfg, gaff2_band=(low, high))
+    if args.sampled_molecule_penalty:
+        cfg = replace(cfg, stage3_every_molecule_penalty=False)
+    if args.extra_charge_anchor is not None:
+        if args.extra_charge_anchor.lower() == "none":
+            cfg = replace(cfg, extra_charge_anchor="")
+        else:
+            cfg = replace(cfg, extra_charge_anchor=str(args.extra_charge_anchor))
+    if cfg.extra_charge_anchor:
+        from mlparams.gnn.charge_anchor import load_anchor
+
+        load_anchor(cfg.extra_charge_anchor)  # a missing or unreadable file fails here, before any training
+    if args.extra_charge_anchor_weight is not None:
+        if not cfg.extra_charge_anchor or args.extra_charge_anchor_weight <= 0:
+            raise MlparamsError("--extra-charge-anchor-weight needs a weight above 0 and an anchor file (not --extra-charge-anchor none)")
+        cfg = replace(cfg, extra_charge_anchor_weight=args.extra_charge_anchor_weight)
     if args.gaff2_well_factor is not None:
         if not cfg.gaff2_band or args.gaff2_well_factor <= 0:
             raise MlparamsError("--gaff2-well-factor needs a factor above 0 and --gaff2-band")
@@ -478,6 +531,48 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_anchor_charges(args) -> int:
+    from mlparams.gnn import charge_anchor as ca
+
+    if args.smiles:
+        path = Path(args.smiles)
+        if not path.is_file():
+            raise MlparamsError(f"--smiles {path}: no such file; give a text file with one SMILES a line")
+        smiles = [ca.canonical(line.split()[0]) for line in path.read_text().splitlines() if line.strip()]
+    else:
+        smiles = ca.enumerate_smiles(args.n, args.seed)
+    out = Path(args.out)
+    if out.exists() and not out.is_file():
+        raise MlparamsError(f"--out {out} is not a file; give a JSON file path")
+    data = ca.label(smiles, out, args.jobs, progress=not args.quiet)
+    print(f"{len(data['charges'])} molecules with AM1-BCC charges in {out}; {len(data['failed'])} failed (listed there)")
+    return 0 if data["charges"] else 1
+
+
+def cmd_charge_errors(args) -> int:
+    from mlparams.gnn import charge_anchor as ca
+    from mlparams.gnn.predictor import GNN_MODELS
+
+    if args.model not in GNN_MODELS:
+        raise MlparamsError(f"--model {args.model}: give one of {', '.join(GNN_MODELS)}")
+    if args.anchor:
+        ca.load_anchor(args.anchor)
+    out = check_out_dir(args.out)
+    report = ca.charge_errors(args.model, args.anchor)
+    report.update({"date": date.today().isoformat(), "machine": f"{platform.machine()} {platform.processor() or ''}".strip()})
+    write_json(out / "charge_errors.json", report, indent=1)
+    lines = [f"# {args.model}: charges − AM1-BCC (e), per atom", "",
+             "| molecules | n | atoms | RMSE | worst atom |", "|---|---|---|---|---|"]
+    lines += [f"| {k} | {v['molecules']} | {v['atoms']} | {v['rmse_e']:.3f} | {v['max_abs_e']:.3f} |"
+              for k, v in report["summary"].items()]
+    text = "\n".join(lines) + "\n"
+    from mlparams.atomic_files import write_text
+
+    write_text(out / "charge_errors.md", text)
+    print(text, end="")
+    return 0
+
+
 def cmd_train_liquids(args) -> int:
     report = train_liquids(args.frames, check_out_dir(args.out), args.liquids, args.init, args.epochs,
                            args.liquid_weight, args.learning_rate, args.threads, not args.fixed_frames,
@@ -485,7 +580,12 @@ def cmd_train_liquids(args) -> int:
                            density_loss=args.density_loss, extra_dimers=args.extra_dimers or (),
                            extra_dimer_weight=args.extra_dimer_weight, slope_weight=args.slope_weight,
                            hvap_weight=args.hvap_weight, train_charges=args.train_charges,
-                           charge_learning_rate=args.charge_learning_rate)
+                           charge_learning_rate=args.charge_learning_rate,
+                           extra_charge_anchor=args.extra_charge_anchor,
+                           extra_charge_anchor_weight=args.extra_charge_anchor_weight)
+    if "extra_anchor_rmse_before_e" in report:
+        print(f"anchor molecules: charge RMSE against AM1-BCC {report['extra_anchor_rmse_before_e']:.3f} -> "
+              f"{report['extra_anchor_rmse_after_e']:.3f} e")
     for name, target, rho, before, after, ess in zip(report["liquids"], report["pressure_target_bar"],
                                                      report["density_sampled_g_cm3"], report["pressure_before_bar"],
                                                      report["pressure_after_bar"],
@@ -608,10 +708,37 @@ def add_parser(sub) -> None:
                     help="make the wall a band LOW*E_LJ <= E_vdW <= HIGH*E_LJ at fixed GAFF2 energies (experiment)")
     tr.add_argument("--gaff2-well-factor", type=float, default=None, metavar="K",
                     help="with --gaff2-band: no van der Waals well deeper than K times GAFF2's (experiment)")
+    tr.add_argument("--extra-charge-anchor", default=None, metavar="FILE",
+                    help="AM1-BCC charges of more molecules ('gnn anchor-charges') anchored from stage 3 on "
+                         "(default: the shipped mlparams/data/gnn/am1bcc_anchor.json; 'none': the table's only)")
+    tr.add_argument("--extra-charge-anchor-weight", type=float, default=None, metavar="W",
+                    help="kcal/mol per e^2 on their mean squared charge deviation (default 300)")
+    tr.add_argument("--sampled-molecule-penalty", action="store_true",
+                    help="stage 3's short-range penalty on 16 random molecules a step, as before 2026-11-25 (default: "
+                         "every molecule)")
     tr.add_argument("--threads", type=int, default=None, help="torch threads (default 2)")
     tr.add_argument("--restart", action="store_true", help="retrain stages even if finished ones are in --out")
     tr.add_argument("--quiet", action="store_true")
     tr.set_defaults(func=cmd_train)
+
+    an = gsub.add_parser("anchor-charges", help="AM1-BCC charges of enumerated (or listed) molecules: the charge "
+                                                "anchor of stage 3 (resumable)")
+    an.add_argument("--out", required=True, help="JSON file to write (resumes what it holds)")
+    an.add_argument("--smiles", default=None, help="text file, one SMILES a line (default: the enumeration)")
+    an.add_argument("--n", type=int, default=800, help="molecules drawn from the enumeration (default 800)")
+    an.add_argument("--seed", type=int, default=7, help="seed of the draw (default 7)")
+    an.add_argument("--jobs", type=int, default=2, help="antechamber runs in parallel (default 2)")
+    an.add_argument("--quiet", action="store_true")
+    an.set_defaults(func=cmd_anchor_charges)
+
+    ce = gsub.add_parser("charge-errors", help="a model's charges against AM1-BCC on the validation sets' monomers "
+                                               "and the dev liquids (per-atom RMSE, worst atom)")
+    ce.add_argument("--model", default="gnn", help="gnn, gnn-liquids or gnn-molecules (MLPARAMS_GNN_MODEL_DIR: "
+                                                   "another folder)")
+    ce.add_argument("--anchor", default=None, help="the anchor file the model was trained with: its molecules "
+                                                   "count as in training")
+    ce.add_argument("--out", required=True, help="folder for charge_errors.json and charge_errors.md")
+    ce.set_defaults(func=cmd_charge_errors)
 
     tl = gsub.add_parser("train-liquids", help="the liquid stage: continue a GNN on liquid pressures of frames it "
                                                "sampled itself (reweighted), writes gnn-liquids.pt")
@@ -652,6 +779,11 @@ def add_parser(sub) -> None:
     tl.add_argument("--train-charges", action="store_true",
                     help="train charge_net too: the frames' Coulomb energy and pressure follow the new charges "
                          "(needs reweighted frames sampled with per-frame Coulomb forms, since 2026-11-24)")
+    tl.add_argument("--extra-charge-anchor", default=None, metavar="FILE",
+                    help="with --train-charges: AM1-BCC charges of more molecules ('gnn anchor-charges') to pull "
+                         "charge_net towards, as in stage 3")
+    tl.add_argument("--extra-charge-anchor-weight", type=float, default=None, metavar="W",
+                    help="kcal/mol per e^2 on their mean squared charge deviation (default 300)")
     tl.add_argument("--charge-learning-rate", type=float, default=None,
                     help="charge_net's learning rate with --train-charges (default 1e-5: a few per cent of charge "
                          "leave one frame carrying the reweighting)")

@@ -100,6 +100,14 @@ class TrainingConfig:
     gaff2_band: tuple = ()
     #: k > 0 adds to the band a bound on the van der Waals well: E_vdW >= −k·ε_ij^GAFF2 at WELL_MIN_FRACTIONS
     gaff2_well_factor: float = 0.0
+    #: AM1-BCC charges of more molecules (:mod:`mlparams.gnn.charge_anchor` JSON, "shipped" = the shipped file,
+    #: "" = none) anchored from stage 3 on
+    extra_charge_anchor: str = "shipped"
+    #: kcal/mol per e² on the mean squared deviation from those charges (a term beside the table molecules')
+    extra_charge_anchor_weight: float = 300.0
+    #: stage 3's short-range penalty covers every atom pair of every table molecule each step (their neat liquids'
+    #: pairs), not 16 random molecules' (one pair of the dev liquids escaped the sampled penalty, README)
+    stage3_every_molecule_penalty: bool = True
     threads: int = 2
 
 
@@ -297,6 +305,9 @@ class HeadTrainer:
         self.heads = ParameterHeads()
         self.noise_generator = torch.Generator()
         self.anchor = am1bcc_anchor(table) if cfg.charge_anchor_weight else None
+        #: (embeddings, atom → molecule, net charges, AM1-BCC target) of molecules outside the table whose charges
+        #: are anchored too (:func:`mlparams.gnn.charge_anchor.anchor_tensors`; set from stage 3 on), or None
+        self.extra_anchor = None
         self.lj_anchor = gaff2_lj_anchor(table) if cfg.gaff2_wall_weight else None
         self.dimers = dimers
         #: every atom pair of every molecule in the penalty each step, not MOLECULES_PENALISED_PER_STEP of them
@@ -326,13 +337,27 @@ class HeadTrainer:
         return mean + self.charge_scale * (q - mean)
 
     def charge_anchor_loss(self, q):
-        """Weighted mean squared deviation (kcal/mol) of the charges from AM1-BCC, over anchored atoms."""
+        """Weighted mean squared deviation (kcal/mol) of the charges from AM1-BCC, over anchored table atoms, plus
+        the same over :attr:`extra_anchor`'s molecules when set."""
         import torch
 
-        if not self.cfg.charge_anchor_weight or self.anchor is None:
-            return torch.zeros((), dtype=torch.float64)
-        target, mask = self.anchor
-        return self.cfg.charge_anchor_weight * ((q[mask] - target[mask]) ** 2).mean()
+        loss = torch.zeros((), dtype=torch.float64)
+        if self.cfg.charge_anchor_weight and self.anchor is not None:
+            target, mask = self.anchor
+            loss = loss + self.cfg.charge_anchor_weight * ((q[mask] - target[mask]) ** 2).mean()
+        if self.extra_anchor is not None:
+            loss = loss + self.cfg.extra_charge_anchor_weight * self.extra_anchor_mse()
+        return loss
+
+    def extra_anchor_mse(self):
+        """Mean squared deviation (e²) of the charges of :attr:`extra_anchor`'s molecules from AM1-BCC."""
+        h, atom_molecule, net_charge, target = self.extra_anchor
+        q = self.heads.charges(h, atom_molecule, net_charge, len(net_charge))
+        if self.charge_scale != 1.0:
+            count = net_charge.new_zeros(len(net_charge)).index_add_(0, atom_molecule, net_charge.new_ones(len(q)))
+            mean = (net_charge / count)[atom_molecule]
+            q = mean + self.charge_scale * (q - mean)
+        return ((q - target) ** 2).mean()
 
     def random_pair_penalty(self, rng, q):
         """(physical penalty, GAFF2 wall penalty) on random non-covalent atom pairs of the whole table and on
