@@ -115,3 +115,10 @@ def test_anchor_commands_fail_in_one_line(run_cli, tmp_path):
     proc = run_cli("gnn", "anchor-charges", "--smiles", str(tmp_path / "none.txt"), "--out", str(tmp_path / "a.json"))
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--smiles" in proc.stderr
     assert not (tmp_path / "a.json").exists()
+    proc = run_cli("gnn", "train-liquids", "--frames", str(tmp_path), "--out", str(tmp_path / "l"),
+                   "--extra-charge-anchor", "shipped")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--train-charges" in proc.stderr
+    proc = run_cli("gnn", "train", "--extra-charge-anchor", "none", "--extra-charge-anchor-weight", "50",
+                   "--out", str(tmp_path / "m"))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "anchor file" in proc.stderr
+    assert not (tmp_path / "l").exists() and not (tmp_path / "m").exists()

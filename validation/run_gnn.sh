@@ -632,3 +632,20 @@ if [ "${GAFF2_CONTACTS:-0}" = 1 ]; then
   .venv/bin/mlparams validate compare-rdf gaff2=validation/results/gnn/structure/gaff2 \
     slope_round=validation/results/gnn/structure/slope_round "${rdfs[@]}" --liquid water --within-nm 0.336 --out "$R"
 fi
+
+# The charge anchor in the liquid stage (README, "Charges that transfer"): the shipped recipe's round from the shipped
+# gnn-liquids (which kept the charges of the gnn before the anchor) on the charges round's frames, with charge_net
+# trainable (learning rate 1e-4) and the AM1-BCC charges of the 1,000 anchor molecules pulling it. Its record goes
+# into validation/results/gnn/charge_anchor/liquid_round/ (the round kept its starting state, epoch 0: nothing more
+# to measure).
+if [ "${ANCHOR_ROUND:-0}" = 1 ]; then
+  [ -f "$C/frames_gnn_liquids/water.per_frame.npz" ] || { echo "run CHARGES_ROUND=1 first (its frames)" >&2; exit 2; }
+  R=validation/results/gnn/charge_anchor/liquid_round
+  .venv/bin/mlparams gnn train-liquids --frames "$C/frames_gnn_liquids" --init mlparams/data/models/gnn/gnn-liquids.pt \
+    --fine-penalty --every-molecule-penalty --density-loss "$H/openmm-screen/gnn-liquids/density_results.csv" \
+    --liquids "ethylene carbonate,ethanol,n-octane" --extra-dimers "${water_contacts[@]}" --extra-dimer-weight 20 \
+    --learning-rate 1e-4 --epochs 40 --slope-weight 5 --train-charges --charge-learning-rate 1e-4 \
+    --extra-charge-anchor shipped --out work/gnn_liquids_anchor --quiet
+  mkdir -p "$R"
+  cp work/gnn_liquids_anchor/liquid_stage.json work/gnn_liquids_anchor/liquid_stage.png "$R/"
+fi

@@ -268,7 +268,8 @@ def train_liquids(frames, out, liquids: str | None = None, init=None, epochs: in
         trainer.cfg.extra_charge_anchor = str(extra_charge_anchor)
         if extra_charge_anchor_weight is not None:
             trainer.cfg.extra_charge_anchor_weight = extra_charge_anchor_weight
-    anchor_before = float(trainer.extra_anchor_mse()) ** 0.5 if trainer.extra_anchor is not None else None
+    with torch.no_grad():
+        anchor_before = float(trainer.extra_anchor_mse()) ** 0.5 if trainer.extra_anchor is not None else None
     dimers = trainer.dimers
     slope_pairs = _pair_split(trainer, ld.displaced_pairs(dimers.name))
     extra_rows = {"train": np.intersect1d(trainer.dimer_train, np.flatnonzero(extra)),
@@ -725,7 +726,7 @@ def add_parser(sub) -> None:
                                                 "anchor of stage 3 (resumable)")
     an.add_argument("--out", required=True, help="JSON file to write (resumes what it holds)")
     an.add_argument("--smiles", default=None, help="text file, one SMILES a line (default: the enumeration)")
-    an.add_argument("--n", type=int, default=800, help="molecules drawn from the enumeration (default 800)")
+    an.add_argument("--n", type=int, default=800, help="molecules drawn from the substituted cores and aliphatics (default 800; 200 N-alkylated cores follow)")
     an.add_argument("--seed", type=int, default=7, help="seed of the draw (default 7)")
     an.add_argument("--jobs", type=int, default=2, help="antechamber runs in parallel (default 2)")
     an.add_argument("--quiet", action="store_true")
