@@ -416,7 +416,7 @@ def test_train_charges_moves_the_charges_toward_the_enthalpy_of_vaporisation(liq
 def test_charge_tradeoff_scales_the_charges_as_a_charge_scaled_model(liquid_frames, tmp_path, write_density_run):
     """The trade-off grid: at s = 1 the sampling model's ΔH_vap with every frame counted; at s = 1.03 the type
     charges of a model copy whose metadata sets charge_scale 1.03 (the engines' path), more cohesion, fewer
-    effective samples; C12 × 1.05 is a perturbed model's pressure in the term and a lighter liquid; a report in
+    effective samples; C12 × 1.05 is a perturbed model's pressure in the term and pushes outwards; a report in
     three files."""
     import torch
 
@@ -440,7 +440,11 @@ def test_charge_tradeoff_scales_the_charges_as_a_charge_scaled_model(liquid_fram
         p_stiff = float(term.pressures(stiffer.heads)[0][0])
     k = lp.bulk_moduli(csv, "gnn", ["ethanol"])["ethanol"]
     assert stiff["density_g_cm3"][0] == pytest.approx(frames.density_after_g_cm3(p_stiff, k), rel=1e-9)
-    assert stiff["density_g_cm3"][0] < one["density_g_cm3"][0]  # stiffer repulsion, lighter liquid
+    # stiffer repulsion pushes outwards on every frame (the r^-12 virial is positive); the reweighted estimate adds
+    # -β·cov(ΔU, P), which on a 1 ps test sample can outweigh it, so the direct term is what is checked here
+    fixed = GnnPressureTerm([frames], None, load("gnn"))
+    with torch.no_grad():
+        assert float(fixed.pressures(stiffer.heads)[0][0]) > float(fixed.pressures(load("gnn").heads)[0][0])
     assert one["hvap_kj_mol"] == [pytest.approx(35.46, abs=1e-6)]
     assert one["effective_sample_fraction"] == [pytest.approx(1.0)]
     np.testing.assert_allclose(one["type_charges_e"][0], frames.type_charge, atol=1e-6)
