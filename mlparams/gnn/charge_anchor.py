@@ -55,21 +55,28 @@ EXTRA = ["COP(=O)(OC)C", "CP(C)(C)=O", "CP(=O)(O)O", "COP(C)(=O)OC", "NC(=S)N", 
          "FC(F)(F)C(F)(F)F", "O=C=O", "N#CC#N", "C(#N)CC#N", "OCC(O)CO", "NCCO", "NCC(=O)O", "CC(N)C(=O)O"]
 
 
-def validation_monomers() -> set[str]:
-    """Canonical SMILES of every monomer in the validation dimer sets (S22, base pairs, JSCH, S22by7)."""
+def monomers_of(spec: str, neutral_only: bool = False):
+    """Each monomer of a dimer set (``validate interaction --dimers`` name or folder) as a Species, in file order;
+    monomers RDKit cannot type are skipped, and charged ones too with ``neutral_only``."""
     from mlparams.dimers import from_xyz, read_dimers
     from mlparams.validation.interaction import resolve_dimer_dir
 
-    out = set()
-    for spec in ("s22", "basepairs", "jsch", str(resolve_dimer_dir("s22").parent / "validate")):
-        for dm in read_dimers(resolve_dimer_dir(spec)):
-            for sl, charge in ((slice(0, dm.n_a), dm.charge_a), (slice(dm.n_a, None), dm.charge_b)):
-                try:
-                    sp, _ = from_xyz(dm.symbols[sl], dm.coords_angstrom[sl], charge, "validation monomer")
-                except MlparamsError:
-                    continue
-                out.add(canonical(sp.smiles))
-    return out
+    for dm in read_dimers(resolve_dimer_dir(spec)):
+        for sl, charge in ((slice(0, dm.n_a), dm.charge_a), (slice(dm.n_a, None), dm.charge_b)):
+            if neutral_only and charge:
+                continue
+            try:
+                yield from_xyz(dm.symbols[sl], dm.coords_angstrom[sl], charge, f"{dm.path.name} monomer")[0]
+            except MlparamsError:
+                continue
+
+
+def validation_monomers() -> set[str]:
+    """Canonical SMILES of every monomer in the validation dimer sets (S22, base pairs, JSCH, S22by7)."""
+    from mlparams.validation.interaction import resolve_dimer_dir
+
+    specs = ("s22", "basepairs", "jsch", str(resolve_dimer_dir("s22").parent / "validate"))
+    return {canonical(sp.smiles) for spec in specs for sp in monomers_of(spec)}
 
 
 def canonical(smiles: str) -> str:
@@ -297,10 +304,8 @@ def charge_errors(model: str, anchor_file=None) -> dict:
     molecule. Molecules the model's training table or anchor holds are reported apart (``in_training``)."""
     import csv
 
-    from mlparams.dimers import from_xyz, read_dimers
     from mlparams.molecules import from_smiles
     from mlparams.systems import build_system
-    from mlparams.validation.interaction import resolve_dimer_dir
 
     data_dir = Path(__file__).resolve().parent.parent / "data"
     trained = {canonical(r["smiles"]) for r in csv.DictReader(open(data_dir / "gnn" / "molecules.csv"))}
@@ -308,12 +313,8 @@ def charge_errors(model: str, anchor_file=None) -> dict:
         trained |= {canonical(s) for s in load_anchor(anchor_file)}
     groups: dict[str, dict] = {}
     for group, spec in (("S22", "s22"), ("base pairs", "basepairs"), ("JSCH", "jsch")):
-        for dm in read_dimers(resolve_dimer_dir(spec)):
-            for sl, charge in ((slice(0, dm.n_a), dm.charge_a), (slice(dm.n_a, None), dm.charge_b)):
-                if charge:
-                    continue
-                sp, _ = from_xyz(dm.symbols[sl], dm.coords_angstrom[sl], charge, f"{dm.path.name} monomer")
-                groups.setdefault(group, {}).setdefault(sp.smiles, sp)
+        for sp in monomers_of(spec, neutral_only=True):
+            groups.setdefault(group, {}).setdefault(sp.smiles, sp)
     for row in csv.DictReader(open(data_dir / "densities" / "liquid_densities_dev.csv")):
         sp = from_smiles(row["smiles"])
         groups.setdefault("dev liquids", {}).setdefault(sp.smiles, sp)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlparams.atomic_files import write_json
+from mlparams.atomic_files import write_json, write_text
 from mlparams.errors import MlparamsError
 
 
@@ -567,8 +567,6 @@ def cmd_charge_errors(args) -> int:
     lines += [f"| {k} | {v['molecules']} | {v['atoms']} | {v['rmse_e']:.3f} | {v['max_abs_e']:.3f} |"
               for k, v in report["summary"].items()]
     text = "\n".join(lines) + "\n"
-    from mlparams.atomic_files import write_text
-
     write_text(out / "charge_errors.md", text)
     print(text, end="")
     return 0
